@@ -1,0 +1,13 @@
+//! The ballast agent: wires the shards runtime, Raft, the log, the state store and the
+//! HTTP API together. `run` is what `ballast agent` calls.
+mod control;
+mod identity;
+mod lifecycle;
+mod logging;
+mod messages;
+mod service;
+mod start;
+mod view;
+
+pub use identity::{BALLAST_VERSION, CONSUL_COMPAT_VERSION};
+pub use start::run;

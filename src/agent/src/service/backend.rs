@@ -1,0 +1,126 @@
+//! The HTTP API's view of the agent on one service shard: lock-free snapshot reads, writes
+//! and consistent-read barriers sent to the control shard over this shard's bounded queue,
+//! and the shard's own watch registry for blocking queries.
+use std::rc::Rc;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use ballast_http::{AgentInfo, Backend, BackendError, LeaderStatus, Member};
+use ballast_shards::{QueueSender, TrySendError};
+use ballast_store::{encode_command, ApplyResult, Command, StateSnapshot, Store, WatchRegistry};
+
+use super::pending::Pending;
+use crate::identity::Identity;
+use crate::messages::{ToControl, WriteFailure};
+use crate::view::RaftView;
+
+/// How long a write waits for a leader before answering "No cluster leader" (Consul's
+/// rpc_hold_timeout), and how long it may take to commit once queued.
+const HOLD_TIMEOUT: Duration = Duration::from_secs(7);
+const COMMIT_TIMEOUT: Duration = Duration::from_secs(30);
+
+pub type WriteSlots = Pending<Result<ApplyResult, WriteFailure>>;
+pub type ReadSlots = Pending<Result<(), WriteFailure>>;
+
+pub struct ServiceBackend {
+    pub store: Store,
+    pub view: RaftView,
+    pub to_control: QueueSender<ToControl>,
+    pub writes: Rc<WriteSlots>,
+    pub reads: Rc<ReadSlots>,
+    pub watches: WatchRegistry,
+    pub identity: Arc<Identity>,
+}
+
+impl ServiceBackend {
+    async fn await_leader(&self) -> Result<(), BackendError> {
+        let deadline = Instant::now() + HOLD_TIMEOUT;
+        let mut pause = Duration::from_millis(5);
+        while !self.view.is_leader_ready() {
+            if Instant::now() >= deadline {
+                return Err(BackendError::NoLeader);
+            }
+            glommio::timer::sleep(pause).await;
+            pause = (pause * 2).min(Duration::from_millis(200));
+        }
+        Ok(())
+    }
+
+    fn enqueue(&self, msg: ToControl) -> Result<(), BackendError> {
+        match self.to_control.try_send(msg) {
+            Ok(()) => Ok(()),
+            Err(TrySendError::Full(_)) => Err(BackendError::Overloaded("rate limit exceeded".into())),
+            Err(TrySendError::Closed(_)) => Err(BackendError::ShuttingDown),
+        }
+    }
+}
+
+fn map_failure(f: WriteFailure) -> BackendError {
+    match f {
+        WriteFailure::NoLeader => BackendError::NoLeader,
+        WriteFailure::Overloaded(m) => BackendError::Overloaded(m),
+        WriteFailure::LeadershipLost => BackendError::Internal("leadership lost while committing log".into()),
+        WriteFailure::Storage(m) => BackendError::Internal(m),
+        WriteFailure::ShuttingDown => BackendError::ShuttingDown,
+    }
+}
+
+async fn with_deadline<T>(fut: impl std::future::Future<Output = T>, limit: Duration) -> Option<T> {
+    futures_lite::future::or(async { Some(fut.await) }, async {
+        glommio::timer::sleep(limit).await;
+        None
+    })
+    .await
+}
+
+impl Backend for ServiceBackend {
+    fn state(&self) -> Arc<StateSnapshot> {
+        self.store.load()
+    }
+
+    fn leader_status(&self) -> LeaderStatus {
+        let leader = self.view.leader_id();
+        LeaderStatus {
+            is_leader: self.view.is_leader_ready(),
+            known_leader: self.view.known_leader(),
+            last_contact_ms: self.view.last_contact_ms(),
+            leader_addr: leader.and_then(|id| self.identity.server_addr_of(id)),
+        }
+    }
+
+    async fn propose(&self, cmd: Command) -> Result<ApplyResult, BackendError> {
+        self.await_leader().await?;
+        let ticket = self.writes.begin().ok_or_else(|| BackendError::Overloaded("rate limit exceeded".into()))?;
+        self.enqueue(ToControl::Propose { id: ticket.id, cmd: encode_command(&cmd) })?;
+        match with_deadline(ticket, COMMIT_TIMEOUT).await {
+            Some(result) => result.map_err(map_failure),
+            None => Err(BackendError::Timeout),
+        }
+    }
+
+    async fn consistent_barrier(&self) -> Result<(), BackendError> {
+        self.await_leader().await?;
+        let ticket = self.reads.begin().ok_or_else(|| BackendError::Overloaded("rate limit exceeded".into()))?;
+        self.enqueue(ToControl::ReadBarrier { id: ticket.id })?;
+        match with_deadline(ticket, COMMIT_TIMEOUT).await {
+            Some(result) => result.map_err(map_failure),
+            None => Err(BackendError::Timeout),
+        }
+    }
+
+    fn watches(&self) -> &WatchRegistry {
+        &self.watches
+    }
+
+    fn agent_info(&self) -> AgentInfo {
+        self.identity.agent_info(&self.view)
+    }
+
+    fn raft_peers(&self) -> Vec<String> {
+        self.identity.raft_peers()
+    }
+
+    fn members(&self, wan: bool) -> Vec<Member> {
+        vec![self.identity.member(wan)]
+    }
+}

@@ -1,0 +1,102 @@
+//! A service shard: the HTTP API on this core, fed by the published state store and talking
+//! to the control shard only through its two bounded queues.
+mod backend;
+mod pending;
+
+use std::net::SocketAddr;
+use std::rc::Rc;
+use std::sync::Arc;
+
+use ballast_http::ServerOptions;
+use ballast_shards::{QueueReceiver, QueueSender};
+use ballast_store::{Store, WatchRegistry};
+
+use crate::identity::Identity;
+use crate::messages::{ToControl, ToService, WriteFailure};
+use crate::view::RaftView;
+pub use backend::ServiceBackend;
+use pending::Pending;
+
+/// In-flight writes (and, separately, consistent reads) one shard may have at the control
+/// shard; past it requests get 429 at once. The control→service queue is sized above it.
+pub const MAX_IN_FLIGHT: usize = 4096;
+
+#[derive(Clone)]
+pub struct ServiceSetup {
+    pub shard: usize,
+    pub http_addrs: Vec<SocketAddr>,
+    pub store: Store,
+    pub view: RaftView,
+    pub identity: Arc<Identity>,
+    pub kv_max_value_size: usize,
+    pub txn_max_req_len: usize,
+    pub datacenter: String,
+}
+
+pub async fn run_service(
+    setup: ServiceSetup,
+    to_control: QueueSender<ToControl>,
+    from_control: QueueReceiver<ToService>,
+) -> Result<(), String> {
+    // Serve nothing before the control shard recovered the state.
+    match from_control.recv().await {
+        Some(ToService::Started) => {}
+        Some(ToService::Fatal) | None => return Ok(()), // the control shard reports it
+        Some(_) => return Err("control shard spoke before starting".into()),
+    }
+    let backend = Rc::new(ServiceBackend {
+        store: setup.store,
+        view: setup.view,
+        to_control,
+        writes: Pending::new(MAX_IN_FLIGHT),
+        reads: Pending::new(MAX_IN_FLIGHT),
+        watches: WatchRegistry::new(),
+        identity: setup.identity,
+    });
+    let mut listeners = Vec::new();
+    for addr in &setup.http_addrs {
+        let l = glommio::net::TcpListener::bind(addr).map_err(|e| format!("binding HTTP to {addr}: {e}"))?;
+        listeners.push(l);
+    }
+    if setup.shard == 0 {
+        for a in &setup.http_addrs {
+            tracing::info!("HTTP API listening on http://{a}");
+        }
+    }
+    // Built here, not passed in: the options hold this shard's (Rc) counters.
+    let http = ServerOptions {
+        kv_max_value_size: setup.kv_max_value_size,
+        txn_max_req_len: setup.txn_max_req_len,
+        datacenter: setup.datacenter.clone(),
+        ..ServerOptions::default()
+    };
+    for l in listeners {
+        let (b, opts) = (backend.clone(), http.clone());
+        glommio::spawn_local(async move {
+            if let Err(e) = ballast_http::serve(l, b, opts).await {
+                tracing::error!("HTTP server stopped: {e}");
+            }
+        })
+        .detach();
+    }
+    // Dispatch what the control shard sends until it says stop.
+    let mut batch = Vec::with_capacity(256);
+    while from_control.recv_batch(&mut batch, 256).await > 0 {
+        for msg in batch.drain(..) {
+            match msg {
+                ToService::Written { id, result } => backend.writes.complete(id, result),
+                ToService::ReadReady { id, result } => backend.reads.complete(id, result),
+                ToService::Changes(cs) => {
+                    backend.watches.notify(&cs);
+                }
+                ToService::Shutdown => {
+                    backend.writes.fail_all(|| Err(WriteFailure::ShuttingDown));
+                    backend.reads.fail_all(|| Err(WriteFailure::ShuttingDown));
+                    return Ok(());
+                }
+                ToService::Started | ToService::Fatal => {}
+            }
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,149 @@
+//! `ballast agent`: from a validated configuration to running shards, and back to an exit
+//! code. Fatal start-up problems print one clear line (as Consul's "==> ..." errors) and
+//! give a non-zero exit.
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+
+use ballast_config::RuntimeConfig;
+use ballast_raft::Config as RaftConfig;
+use ballast_shards::{ShardSet, ShardSpec};
+use ballast_store::Store;
+
+use crate::control::{run_control, ControlSetup};
+use crate::identity::Identity;
+use crate::lifecycle::{install_signal_handler, node_id, raft_id_from_node_id, PidFile, ShutdownFlag};
+use crate::messages::{ToControl, ToService};
+use crate::service::{run_service, ServiceSetup, MAX_IN_FLIGHT};
+use crate::view::RaftView;
+
+/// Base Raft tick; Consul scales its Raft timeouts by `performance.raft_multiplier`, and so
+/// do we: heartbeat = 1 tick, election timeout = 10..20 ticks.
+const BASE_TICK: Duration = Duration::from_millis(100);
+
+pub fn run(cfg: RuntimeConfig) -> i32 {
+    if let Err(e) = crate::logging::init(&cfg.log_level, cfg.log_json) {
+        eprintln!("==> {e}");
+        return 1;
+    }
+    match run_agent(cfg) {
+        Ok(()) => 0,
+        Err(e) => {
+            eprintln!("==> {e}");
+            1
+        }
+    }
+}
+
+fn run_agent(cfg: RuntimeConfig) -> Result<(), String> {
+    if !cfg.server {
+        return Err("client agents (without -server) arrive with gossip; run with -server or -dev for now".into());
+    }
+    if !(cfg.dev || cfg.bootstrap || cfg.bootstrap_expect == 1) {
+        return Err(format!(
+            "-bootstrap-expect={} needs other servers, which arrive with the next release; use -bootstrap-expect=1, -bootstrap or -dev",
+            cfg.bootstrap_expect
+        ));
+    }
+    let (data_dir, _dev_dir) = data_dir(&cfg)?;
+    std::fs::create_dir_all(&data_dir).map_err(|e| format!("Error creating data dir {}: {e}", data_dir.display()))?;
+    let node_id = node_id(cfg.node_id.as_deref(), &data_dir).map_err(|e| format!("node ID in {}: {e}", data_dir.display()))?;
+    let raft_id = raft_id_from_node_id(&node_id);
+    let _pid = PidFile::create(cfg.pid_file.as_deref()).map_err(|e| format!("Could not write PID file: {e}"))?;
+    let shutdown = ShutdownFlag::default();
+    install_signal_handler(shutdown.clone()).map_err(|e| format!("signal handling: {e}"))?;
+
+    let identity = Arc::new(Identity::new(&cfg, node_id.clone(), raft_id));
+    let store = Store::new();
+    let view = RaftView::default();
+    let http_port = u16::try_from(cfg.ports.http).map_err(|_| "the HTTP port must be set (ports.http > 0)".to_string())?;
+    let http_addrs: Vec<SocketAddr> = cfg.client_addrs.iter().map(|ip| SocketAddr::new(*ip, http_port)).collect();
+    let multiplier = cfg.raft_multiplier.max(1);
+    let mut raft = RaftConfig::new(raft_id);
+    raft.max_pending_reads = MAX_IN_FLIGHT;
+
+    tracing::info!(
+        node = %cfg.node_name, node_id = %node_id, datacenter = %cfg.datacenter, data_dir = %data_dir.display(),
+        "ballast agent starting (Consul {} compatible)", crate::CONSUL_COMPAT_VERSION
+    );
+    let control_setup = ControlSetup {
+        data_dir: data_dir.clone(),
+        raft,
+        self_id: raft_id,
+        store: store.clone(),
+        view: view.clone(),
+        tick: BASE_TICK * multiplier,
+        snapshot_threshold: cfg.raft_snapshot_threshold,
+        trailing_logs: cfg.raft_trailing_logs,
+        shutdown: shutdown.clone(),
+    };
+    let service_template = ServiceSetup {
+        shard: 0,
+        http_addrs,
+        store,
+        view,
+        identity,
+        kv_max_value_size: cfg.kv_max_value_size as usize,
+        txn_max_req_len: cfg.txn_max_req_len as usize,
+        datacenter: cfg.datacenter.clone(),
+    };
+    let spec = ShardSpec {
+        placement: placement(&cfg.placement),
+        service_shards: cfg.service_shards,
+        name_prefix: "ballast".into(),
+        // Sized above a shard's in-flight bound so replies are never refused.
+        request_queue_capacity: MAX_IN_FLIGHT * 2,
+        event_queue_capacity: MAX_IN_FLIGHT * 2 + 64,
+        ..ShardSpec::default()
+    };
+    let set = ShardSet::start::<ToControl, ToService, _, _, _, _>(
+        spec,
+        move |ctx| async move {
+            let mut to_services = Vec::new();
+            let mut from_services = Vec::new();
+            for link in ctx.links {
+                to_services.push(link.events);
+                from_services.push(link.requests);
+            }
+            run_control(control_setup, to_services, from_services).await.map_err(Into::into)
+        },
+        move |ctx| {
+            let setup = ServiceSetup { shard: ctx.index, ..service_template.clone() };
+            async move { run_service(setup, ctx.requests, ctx.events).await.map_err(Into::into) }
+        },
+    )
+    .map_err(|e| format!("starting shards: {e}"))?;
+    set.join().map_err(|e| e.to_string())?;
+    tracing::info!("ballast agent stopped");
+    Ok(())
+}
+
+fn placement(p: &ballast_config::Placement) -> ballast_shards::Placement {
+    match p {
+        ballast_config::Placement::Auto => ballast_shards::Placement::Auto,
+        ballast_config::Placement::Cores(c) => ballast_shards::Placement::Cores(c.clone()),
+        ballast_config::Placement::Unbound => ballast_shards::Placement::Unbound,
+    }
+}
+
+/// `-dev` without `-data-dir` keeps its state in a temporary directory removed at exit:
+/// the same code path as a real server, nothing left behind.
+struct DevDir(PathBuf);
+
+impl Drop for DevDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+fn data_dir(cfg: &RuntimeConfig) -> Result<(PathBuf, Option<DevDir>), String> {
+    match (&cfg.data_dir, cfg.dev) {
+        (Some(d), _) => Ok((d.clone(), None)),
+        (None, true) => {
+            let d = std::env::temp_dir().join(format!("ballast-dev-{}", std::process::id()));
+            Ok((d.clone(), Some(DevDir(d))))
+        }
+        (None, false) => Err("data_dir cannot be empty".into()),
+    }
+}

@@ -1,0 +1,28 @@
+//! Consul-compatible HTTP API for ballast: a lean HTTP/1.1 server on
+//! glommio (httparse; keep-alive, pipelining, chunked bodies, deadlines),
+//! Consul's router and handlers (KV, txn, status, agent self/members),
+//! consistency modes and blocking queries over the published state
+//! snapshot. The agent supplies a [`Backend`] per service shard.
+
+mod agent;
+mod backend;
+mod blocking;
+pub mod duration;
+mod json;
+mod kv;
+pub mod params;
+mod router;
+mod server;
+mod status;
+mod txn;
+pub mod txn_json;
+mod write;
+
+#[cfg(feature = "testing")]
+pub mod testing;
+
+pub use backend::{AgentConfig, AgentInfo, Backend, BackendError, Coord, LeaderStatus, Member};
+pub use server::parse::{parse_head, ChunkedDecoder, RequestHead};
+pub use server::response::{encode_response, http_date, Response};
+pub use server::Body;
+pub use server::{serve, Request, ServerOptions, ServerStats};

@@ -1,0 +1,268 @@
+//! Consul's mux and `wrap`: Go `ServeMux` matching (exact paths and one
+//! subtree), path cleaning redirects, the index/404 handler, OPTIONS,
+//! 405 with `Allow`, the query-string check, and `Vary: Accept-Encoding`
+//! on every wrapped response (Consul's gzip handler adds it).
+
+use std::rc::Rc;
+
+use crate::backend::Backend;
+use crate::params::QueryParams;
+use crate::server::{Request, Response, ServerCtx};
+
+/// The endpoints this server implements.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Endpoint {
+    Kv,
+    Txn,
+    StatusLeader,
+    StatusPeers,
+    AgentSelf,
+    AgentMembers,
+}
+
+/// Registered patterns, as Consul's `http_register.go`: a trailing `/`
+/// registers a subtree, anything else an exact path.
+const ROUTES: &[(&str, &[&str], Endpoint)] = &[
+    ("/v1/kv/", &["GET", "PUT", "DELETE"], Endpoint::Kv),
+    ("/v1/txn", &["PUT"], Endpoint::Txn),
+    ("/v1/status/leader", &["GET"], Endpoint::StatusLeader),
+    ("/v1/status/peers", &["GET"], Endpoint::StatusPeers),
+    ("/v1/agent/self", &["GET"], Endpoint::AgentSelf),
+    ("/v1/agent/members", &["GET"], Endpoint::AgentMembers),
+];
+
+/// What the index handler says when no UI is served.
+const INDEX_TEXT: &str =
+    "Consul Agent: UI disabled. To enable, set ui_config.enabled=true in the agent configuration and restart.";
+
+enum Match {
+    Route(&'static [&'static str], Endpoint),
+    /// `/v1/kv` names a subtree root without its slash: Go redirects.
+    AddSlash,
+    None,
+}
+
+fn match_route(path: &str) -> Match {
+    for (pattern, methods, endpoint) in ROUTES {
+        if let Some(root) = pattern.strip_suffix('/') {
+            if path.starts_with(pattern) {
+                return Match::Route(methods, *endpoint);
+            }
+            if path == root {
+                return Match::AddSlash;
+            }
+        } else if path == *pattern {
+            return Match::Route(methods, *endpoint);
+        }
+    }
+    Match::None
+}
+
+/// Handle one request end to end.
+pub(crate) async fn dispatch<B: Backend>(ctx: &Rc<ServerCtx<B>>, req: Request) -> Response {
+    // go-cleanhttp's PrintablePathCheckHandler wraps Consul's whole mux.
+    if req
+        .path
+        .chars()
+        .any(|c| c.is_control() || (c.is_whitespace() && c != ' '))
+    {
+        return Response::empty(400);
+    }
+    let cleaned = clean_path(&req.raw_path);
+    let (methods, endpoint) = match match_route(&cleaned) {
+        Match::AddSlash => return redirect(&req, &format!("{cleaned}/")),
+        _ if cleaned != req.raw_path => return redirect(&req, &cleaned),
+        Match::Route(methods, endpoint) => (methods, endpoint),
+        Match::None => return index(&req),
+    };
+    let mut resp = wrapped(ctx, req, methods, endpoint).await;
+    resp.set_header("Vary", "Accept-Encoding");
+    resp
+}
+
+async fn wrapped<B: Backend>(
+    ctx: &Rc<ServerCtx<B>>,
+    req: Request,
+    methods: &[&str],
+    endpoint: Endpoint,
+) -> Response {
+    let Ok(query) = QueryParams::parse(&req.raw_query) else {
+        return Response::empty(500);
+    };
+    if req.method == "OPTIONS" {
+        let mut r = Response::empty(200);
+        r.set_header("Allow", allow_header(methods));
+        return r;
+    }
+    if !methods.contains(&req.method.as_str()) {
+        let mut r = Response::text(405, format!("method {} not allowed", req.method));
+        r.set_header("Allow", allow_header(methods));
+        return r;
+    }
+    let call = Call { ctx, query, req };
+    match endpoint {
+        Endpoint::Kv => crate::kv::handle(call).await,
+        Endpoint::Txn => crate::txn::handle(call).await,
+        Endpoint::StatusLeader => crate::status::leader(call).await,
+        Endpoint::StatusPeers => crate::status::peers(call).await,
+        Endpoint::AgentSelf => crate::agent::self_info(call),
+        Endpoint::AgentMembers => crate::agent::members(call),
+    }
+}
+
+/// Everything a handler gets.
+pub(crate) struct Call<'a, B> {
+    pub ctx: &'a Rc<ServerCtx<B>>,
+    pub query: QueryParams,
+    pub req: Request,
+}
+
+impl<B> Call<'_, B> {
+    /// `?pretty` present.
+    pub fn pretty(&self) -> bool {
+        self.query.has("pretty")
+    }
+
+    /// A JSON 200 in Consul's formatting.
+    pub fn json<T: serde::Serialize + ?Sized>(&self, status: u16, value: &T) -> Response {
+        Response::json(status, crate::json::to_json(value, self.pretty()))
+    }
+
+    /// Consul's `?dc=` routing: another datacenter has no path here.
+    pub fn check_datacenter(&self, dc: &str) -> Result<(), Response> {
+        if dc.is_empty() || dc == self.ctx.opts.datacenter {
+            Ok(())
+        } else {
+            Err(Response::text(500, "No path to datacenter"))
+        }
+    }
+}
+
+fn allow_header(methods: &[&str]) -> String {
+    let mut s = String::from("OPTIONS");
+    for m in methods {
+        s.push(',');
+        s.push_str(m);
+    }
+    s
+}
+
+/// Consul's `Index`: `/` describes the agent, anything else is a 404
+/// with a hint (newline included: Consul uses `Fprintln`).
+fn index(req: &Request) -> Response {
+    if req.path == "/" {
+        return Response::text(200, INDEX_TEXT);
+    }
+    if req.path.contains("/v1/") {
+        Response::text(
+            404,
+            "Invalid URL path: not a recognized HTTP API endpoint\n",
+        )
+    } else {
+        Response::text(
+            404,
+            "Invalid URL path: if attempting to use the HTTP API, ensure the path starts with '/v1/'\n",
+        )
+    }
+}
+
+/// Go's `http.Redirect` with 301, as the mux issues it.
+fn redirect(req: &Request, path: &str) -> Response {
+    let mut location = path.to_string();
+    if !req.raw_query.is_empty() {
+        location.push('?');
+        location.push_str(&req.raw_query);
+    }
+    let mut r = Response::empty(301);
+    if req.method == "GET" || req.method == "HEAD" {
+        r.set_header("Content-Type", "text/html; charset=utf-8");
+    }
+    if req.method == "GET" {
+        let escaped = html_escape(&location);
+        r.body = format!("<a href=\"{escaped}\">Moved Permanently</a>.\n\n").into_bytes();
+    }
+    r.set_header("Location", location);
+    r
+}
+
+fn html_escape(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&#34;"),
+            '\'' => out.push_str("&#39;"),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+/// Go's `cleanPath`: `path.Clean` keeping a trailing slash.
+pub(crate) fn clean_path(p: &str) -> String {
+    if p.is_empty() {
+        return "/".to_string();
+    }
+    let mut parts: Vec<&str> = Vec::new();
+    for seg in p.split('/') {
+        match seg {
+            "" | "." => {}
+            ".." => {
+                parts.pop();
+            }
+            s => parts.push(s),
+        }
+    }
+    let mut out = String::with_capacity(p.len());
+    for seg in &parts {
+        out.push('/');
+        out.push_str(seg);
+    }
+    if out.is_empty() {
+        return "/".to_string();
+    }
+    // Go keeps a trailing slash only when the original path had one.
+    if p.ends_with('/') {
+        out.push('/');
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cleans_like_go() {
+        assert_eq!(clean_path("/v1/kv/a//b"), "/v1/kv/a/b");
+        assert_eq!(clean_path("/v1/kv/a/"), "/v1/kv/a/");
+        assert_eq!(clean_path("/v1/kv/"), "/v1/kv/");
+        assert_eq!(clean_path("/v1/./kv/x"), "/v1/kv/x");
+        assert_eq!(clean_path("/v1/kv/../txn"), "/v1/txn");
+        assert_eq!(clean_path("/../.."), "/");
+        assert_eq!(clean_path("/"), "/");
+        assert_eq!(clean_path("/a/b/.."), "/a");
+        assert_eq!(clean_path("/a%2F%2Fb"), "/a%2F%2Fb");
+    }
+
+    #[test]
+    fn routes_exact_and_subtree() {
+        assert!(matches!(
+            match_route("/v1/kv/"),
+            Match::Route(_, Endpoint::Kv)
+        ));
+        assert!(matches!(
+            match_route("/v1/kv/a/b"),
+            Match::Route(_, Endpoint::Kv)
+        ));
+        assert!(matches!(match_route("/v1/kv"), Match::AddSlash));
+        assert!(matches!(
+            match_route("/v1/txn"),
+            Match::Route(_, Endpoint::Txn)
+        ));
+        assert!(matches!(match_route("/v1/txn/"), Match::None));
+        assert!(matches!(match_route("/v1/status/leaderx"), Match::None));
+    }
+}

@@ -1,0 +1,11 @@
+//! Test support (feature `testing`): an in-process [`TestBackend`] over a
+//! real `ballast_store` applier, a minimal HTTP/1.1 client for glommio,
+//! and a harness that runs a server on 127.0.0.1 inside a LocalExecutor.
+
+mod backend;
+mod client;
+mod harness;
+
+pub use backend::TestBackend;
+pub use client::{ClientResponse, TestClient};
+pub use harness::{raise_memlock_limit, rss_bytes, run_with_server};

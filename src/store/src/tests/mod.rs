@@ -1,0 +1,11 @@
+//! Unit tests for the store crate, one file per concern.
+
+mod codec_tests;
+mod determinism;
+mod fuzz;
+mod index_rules;
+mod kv_rules;
+mod publish_tests;
+mod support;
+mod txn_tests;
+mod watch_tests;
