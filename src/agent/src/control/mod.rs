@@ -106,7 +106,7 @@ pub async fn run_control(
         .detach();
     }
 
-    let mut snaps = Snapshotter::new(recovery::snapshot_dir(&setup.data_dir), setup.snapshot_threshold);
+    let mut snaps = Snapshotter::new(raft_dir.clone(), setup.snapshot_threshold);
     let result = loop {
         notify.wait().await;
         if setup.shutdown.is_set() {

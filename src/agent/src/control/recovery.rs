@@ -14,12 +14,9 @@ pub struct Recovered {
     pub snapshot: Option<SnapshotMeta>,
 }
 
+/// Term/vote, `log/` and `snapshots/` (the storage layer's names) live under here.
 pub fn raft_dir(data_dir: &Path) -> PathBuf {
     data_dir.join("raft")
-}
-
-pub fn snapshot_dir(data_dir: &Path) -> PathBuf {
-    data_dir.join("raft").join("snapshots")
 }
 
 pub async fn recover(
@@ -29,10 +26,10 @@ pub async fn recover(
     store: Store,
 ) -> Result<Recovered, String> {
     let dir = raft_dir(data_dir);
-    std::fs::create_dir_all(snapshot_dir(data_dir)).map_err(|e| format!("creating {}: {e}", dir.display()))?;
+    std::fs::create_dir_all(&dir).map_err(|e| format!("creating {}: {e}", dir.display()))?;
 
     let mut applier = Applier::new(store);
-    let snapshot = match load_latest_snapshot(snapshot_dir(data_dir)).map_err(|e| e.to_string())? {
+    let snapshot = match load_latest_snapshot(&dir).map_err(|e| e.to_string())? {
         Some((meta, payload)) => {
             let state = decode_snapshot(&payload)
                 .map_err(|e| format!("state-store snapshot at index {} does not decode: {e}", meta.index))?;
