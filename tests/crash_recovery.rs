@@ -4,7 +4,7 @@ mod common;
 use common::*;
 use std::collections::BTreeMap;
 use std::net::TcpStream;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -21,7 +21,7 @@ fn acknowledged_writes_survive_kill9() {
     std::fs::create_dir_all(&data).unwrap();
     // key -> last acknowledged value (each writer owns its keys, so the order is known)
     let acked: Arc<Mutex<BTreeMap<String, String>>> = Arc::default();
-    let mut total_acked = 0usize;
+    let writes_acked = Arc::new(AtomicUsize::new(0));
 
     for round in 0..rounds() {
         let port = free_port();
@@ -32,7 +32,7 @@ fn acknowledged_writes_survive_kill9() {
         let stop = Arc::new(AtomicBool::new(false));
         let mut handles = Vec::new();
         for w in 0..WRITERS {
-            let (stop, acked, addr) = (stop.clone(), acked.clone(), agent.http);
+            let (stop, acked, addr, count) = (stop.clone(), acked.clone(), agent.http, writes_acked.clone());
             handles.push(std::thread::spawn(move || {
                 let mut n = 0u64;
                 let mut conn: Option<TcpStream> = None;
@@ -51,6 +51,7 @@ fn acknowledged_writes_survive_kill9() {
                     match request_on(s, "PUT", &format!("/v1/kv/{key}"), value.as_bytes(), false) {
                         Ok(r) if r.status == 200 && r.body == b"true" => {
                             acked.lock().unwrap().insert(key, value);
+                            count.fetch_add(1, Ordering::Relaxed);
                         }
                         Ok(r) => panic!("unexpected answer {} {}", r.status, r.text()),
                         // the agent died under us: this write was never acknowledged
@@ -66,15 +67,20 @@ fn acknowledged_writes_survive_kill9() {
         for h in handles {
             h.join().unwrap();
         }
-        total_acked = acked.lock().unwrap().len();
-        eprintln!("round {round}: {total_acked} keys acknowledged so far");
+        eprintln!(
+            "round {round}: {} writes acknowledged so far, over {} keys",
+            writes_acked.load(Ordering::Relaxed),
+            acked.lock().unwrap().len()
+        );
     }
 
     let port = free_port();
     let mut agent = start_server(&data, port, &[]);
     agent.wait_ready(Duration::from_secs(30));
     verify(&agent, &acked.lock().unwrap(), rounds());
-    assert!(total_acked > 0, "no write was acknowledged at all");
+    let total = writes_acked.load(Ordering::Relaxed);
+    eprintln!("{total} acknowledged writes over {} rounds, every one found after kill -9 and restart", rounds());
+    assert!(total > 0, "no write was acknowledged at all");
 }
 
 fn verify(agent: &Agent, acked: &BTreeMap<String, String>, round: usize) {
