@@ -214,8 +214,9 @@ fn build(c: Config, dev: bool, warnings: &mut Vec<String>) -> Result<RuntimeConf
         rt.placement = crate::parse_placement(&p).map_err(ConfigError::new)?;
     }
     if let Some(n) = c.service_shards {
-        if n < 1 {
-            return err(format!("service_shards cannot be {n}. Must be at least 1"));
+        // 0 = the HTTP front end shares the control shard's executor (own task queue).
+        if n < 0 {
+            return err(format!("service_shards cannot be {n}. Must be 0 or more"));
         }
         rt.service_shards = Some(n as usize);
     }

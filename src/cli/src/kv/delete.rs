@@ -4,6 +4,7 @@ use clap::{CommandFactory, Parser};
 use crate::api::DeleteMode;
 use crate::flags::{go_bool, HttpFlags};
 use crate::help::command_help;
+use crate::kv::{connect, fail, optional_key, MISSING_KEY};
 use crate::parse::parse;
 use crate::Io;
 
@@ -51,50 +52,27 @@ pub fn help() -> String {
 
 pub fn run(args: &[String], io: &mut Io) -> i32 {
     let Ok((a, _)) = parse::<DeleteArgs>(args, &help(), io) else { return 1 };
-    let mut key = match a.args.len() {
-        0 => String::new(),
-        1 => a.args[0].clone(),
-        n => {
-            io.error(&format!("Too many arguments (expected 1, got {n})"));
-            return 1;
-        }
-    };
-    if key.starts_with('/') {
-        key.remove(0);
-    }
+    let Some(key) = optional_key(&a.args, io) else { return 1 };
     if key.is_empty() && !a.recurse {
-        io.error("Error! Missing KEY argument");
-        return 1;
+        return fail(io, MISSING_KEY);
     }
     if a.cas && a.modify_index == 0 {
-        io.error("Cannot delete a key that does not exist. Provide a -modify-index greater than than 0.");
-        return 1;
+        return fail(io, "Cannot delete a key that does not exist. Provide a -modify-index greater than than 0.");
     }
     if a.modify_index != 0 && !a.cas {
-        io.error("Cannot specify -modify-index without -cas!");
-        return 1;
+        return fail(io, "Cannot specify -modify-index without -cas!");
     }
     if a.recurse && a.cas {
-        io.error("Cannot specify both -cas and -recurse!");
-        return 1;
+        return fail(io, "Cannot specify both -cas and -recurse!");
     }
-    let client = match a.http.client() {
-        Ok(c) => c,
-        Err(e) => {
-            io.error(&format!("Error connecting to Consul agent: {e}"));
-            return 1;
-        }
-    };
+    let Some(client) = connect(&a.http, io) else { return 1 };
     if a.recurse {
         return match client.kv_delete(&key, &DeleteMode::Recurse) {
             Ok(_) => {
                 io.info(&format!("Success! Deleted keys with prefix: {key}"));
                 0
             }
-            Err(e) => {
-                io.error(&format!("Error! Did not delete prefix {key}: {e}"));
-                1
-            }
+            Err(e) => fail(io, &format!("Error! Did not delete prefix {key}: {e}")),
         };
     }
     if a.cas {
@@ -103,14 +81,8 @@ pub fn run(args: &[String], io: &mut Io) -> i32 {
                 io.info(&format!("Success! Deleted key: {key}"));
                 0
             }
-            Ok(false) => {
-                io.error(&format!("Error! Did not delete key {key}: CAS failed"));
-                1
-            }
-            Err(e) => {
-                io.error(&format!("Error! Did not delete key {key}: {e}"));
-                1
-            }
+            Ok(false) => fail(io, &format!("Error! Did not delete key {key}: CAS failed")),
+            Err(e) => fail(io, &format!("Error! Did not delete key {key}: {e}")),
         };
     }
     match client.kv_delete(&key, &DeleteMode::Plain) {
@@ -118,9 +90,6 @@ pub fn run(args: &[String], io: &mut Io) -> i32 {
             io.info(&format!("Success! Deleted key: {key}"));
             0
         }
-        Err(e) => {
-            io.error(&format!("Error deleting key {key}: {e}"));
-            1
-        }
+        Err(e) => fail(io, &format!("Error deleting key {key}: {e}")),
     }
 }

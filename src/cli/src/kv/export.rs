@@ -5,6 +5,7 @@ use serde::Serialize;
 
 use crate::flags::HttpFlags;
 use crate::help::command_help;
+use crate::kv::{connect, fail, optional_key, queried};
 use crate::parse::parse;
 use crate::Io;
 
@@ -43,31 +44,9 @@ pub fn help() -> String {
 
 pub fn run(args: &[String], io: &mut Io) -> i32 {
     let Ok((a, _)) = parse::<ExportArgs>(args, &help(), io) else { return 1 };
-    let mut key = match a.args.len() {
-        0 => String::new(),
-        1 => a.args[0].clone(),
-        n => {
-            io.error(&format!("Too many arguments (expected 1, got {n})"));
-            return 1;
-        }
-    };
-    if key.starts_with('/') {
-        key.remove(0);
-    }
-    let client = match a.http.client() {
-        Ok(c) => c,
-        Err(e) => {
-            io.error(&format!("Error connecting to Consul agent: {e}"));
-            return 1;
-        }
-    };
-    let pairs = match client.kv_list(&key) {
-        Ok(p) => p,
-        Err(e) => {
-            io.error(&format!("Error querying Consul agent: {e}"));
-            return 1;
-        }
-    };
+    let Some(key) = optional_key(&a.args, io) else { return 1 };
+    let Some(client) = connect(&a.http, io) else { return 1 };
+    let Some(pairs) = queried(client.kv_list(&key), io) else { return 1 };
     let entries: Vec<Entry> = pairs
         .iter()
         .map(|p| Entry { key: &p.key, flags: p.flags, value: base64::engine::general_purpose::STANDARD.encode(&p.value) })
@@ -77,10 +56,7 @@ pub fn run(args: &[String], io: &mut Io) -> i32 {
             io.info(&text);
             0
         }
-        Err(e) => {
-            io.error(&format!("Error exporting KV data: {e}"));
-            1
-        }
+        Err(e) => fail(io, &format!("Error exporting KV data: {e}")),
     }
 }
 

@@ -5,6 +5,7 @@ use clap::{CommandFactory, Parser};
 use crate::api::KvPair;
 use crate::flags::{go_bool, HttpFlags};
 use crate::help::command_help;
+use crate::kv::{connect, fail, optional_key, queried, MISSING_KEY};
 use crate::parse::parse;
 use crate::Io;
 
@@ -74,46 +75,18 @@ pub fn help() -> String {
 
 pub fn run(args: &[String], io: &mut Io) -> i32 {
     let Ok((a, _)) = parse::<GetArgs>(args, &help(), io) else { return 1 };
-    let mut key = match a.args.len() {
-        0 => String::new(),
-        1 => a.args[0].clone(),
-        n => {
-            io.error(&format!("Too many arguments (expected 1, got {n})"));
-            return 1;
-        }
-    };
-    if key.starts_with('/') {
-        key.remove(0);
-    }
+    let Some(key) = optional_key(&a.args, io) else { return 1 };
     if key.is_empty() && !(a.recurse || a.keys) {
-        io.error("Error! Missing KEY argument");
-        return 1;
+        return fail(io, MISSING_KEY);
     }
-    let client = match a.http.client() {
-        Ok(c) => c,
-        Err(e) => {
-            io.error(&format!("Error connecting to Consul agent: {e}"));
-            return 1;
-        }
-    };
+    let Some(client) = connect(&a.http, io) else { return 1 };
     if a.keys {
-        match client.kv_keys(&key, &a.separator) {
-            Ok(keys) => keys.iter().for_each(|k| io.info(k)),
-            Err(e) => {
-                io.error(&format!("Error querying Consul agent: {e}"));
-                return 1;
-            }
-        }
+        let Some(keys) = queried(client.kv_keys(&key, &a.separator), io) else { return 1 };
+        keys.iter().for_each(|k| io.info(k));
         return 0;
     }
     if a.recurse {
-        let pairs = match client.kv_list(&key) {
-            Ok(p) => p,
-            Err(e) => {
-                io.error(&format!("Error querying Consul agent: {e}"));
-                return 1;
-            }
-        };
+        let Some(pairs) = queried(client.kv_list(&key), io) else { return 1 };
         for (i, pair) in pairs.iter().enumerate() {
             if a.detailed {
                 io.info(&pretty_pair(pair, a.base64));
@@ -127,20 +100,14 @@ pub fn run(args: &[String], io: &mut Io) -> i32 {
         }
         return 0;
     }
-    match client.kv_get(&key) {
-        Err(e) => {
-            io.error(&format!("Error querying Consul agent: {e}"));
-            1
-        }
-        Ok(None) => {
-            io.error(&format!("Error! No key exists at: {key}"));
-            1
-        }
-        Ok(Some(pair)) if a.detailed => {
+    match queried(client.kv_get(&key), io) {
+        None => 1,
+        Some(None) => fail(io, &format!("Error! No key exists at: {key}")),
+        Some(Some(pair)) if a.detailed => {
             io.info(&pretty_pair(&pair, a.base64));
             0
         }
-        Ok(Some(pair)) => {
+        Some(Some(pair)) => {
             // The raw bytes, as Consul prints them, followed by a newline.
             let _ = io.out.write_all(&pair.value);
             let _ = io.out.write_all(b"\n");

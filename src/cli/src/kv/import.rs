@@ -6,7 +6,7 @@ use serde::Deserialize;
 use crate::api::{go_base64_error, PutMode};
 use crate::flags::HttpFlags;
 use crate::help::command_help;
-use crate::kv::data_arg;
+use crate::kv::{connect, data_arg, fail, or_report};
 use crate::parse::parse;
 use crate::Io;
 
@@ -63,38 +63,17 @@ pub fn run(args: &[String], io: &mut Io) -> i32 {
         1 => data_arg(&a.args[0], io.stdin),
         n => Err(format!("Too many arguments (expected 1, got {n})")),
     };
-    let data = match data {
-        Ok(d) => d,
-        Err(e) => {
-            io.error(&format!("Error! {e}"));
-            return 1;
-        }
-    };
-    let client = match a.http.client() {
-        Ok(c) => c,
-        Err(e) => {
-            io.error(&format!("Error connecting to Consul agent: {e}"));
-            return 1;
-        }
-    };
-    let entries: Vec<Entry> = match serde_json::from_str::<Option<Vec<Entry>>>(&data) {
-        Ok(e) => e.unwrap_or_default(),
-        Err(e) => {
-            io.error(&format!("Cannot unmarshal data: {e}"));
-            return 1;
-        }
-    };
-    for entry in entries {
+    let Some(data) = or_report(data, "Error! ", io) else { return 1 };
+    let Some(client) = connect(&a.http, io) else { return 1 };
+    let parsed = serde_json::from_str::<Option<Vec<Entry>>>(&data);
+    let Some(entries) = or_report(parsed, "Cannot unmarshal data: ", io) else { return 1 };
+    for entry in entries.unwrap_or_default() {
         let value = match base64::engine::general_purpose::STANDARD.decode(entry.value.as_bytes()) {
             Ok(v) => v,
-            Err(e) => {
-                io.error(&format!("Error base 64 decoding value for key {}: {}", entry.key, go_base64_error(&e)));
-                return 1;
-            }
+            Err(e) => return fail(io, &format!("Error base 64 decoding value for key {}: {}", entry.key, go_base64_error(&e))),
         };
         if let Err(e) = client.kv_put(&entry.key, &value, entry.flags, &PutMode::Plain) {
-            io.error(&format!("Error! Failed writing data for key {}: {e}", entry.key));
-            return 1;
+            return fail(io, &format!("Error! Failed writing data for key {}: {e}", entry.key));
         }
         io.info(&format!("Imported: {}", entry.key));
     }

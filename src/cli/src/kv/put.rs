@@ -5,7 +5,7 @@ use clap::{CommandFactory, Parser};
 use crate::api::{go_base64_error, PutMode};
 use crate::flags::{go_bool, HttpFlags};
 use crate::help::command_help;
-use crate::kv::data_arg;
+use crate::kv::{connect, data_arg, fail, MISSING_KEY};
 use crate::parse::parse;
 use crate::Io;
 
@@ -90,50 +90,32 @@ pub fn help() -> String {
 pub fn run(args: &[String], io: &mut Io) -> i32 {
     let Ok((a, _)) = parse::<PutArgs>(args, &help(), io) else { return 1 };
     let (key, data) = match a.args.len() {
-        0 => {
-            io.error("Error! Missing KEY argument");
-            return 1;
-        }
+        0 => return fail(io, MISSING_KEY),
         1 => (a.args[0].clone(), String::new()),
         2 => match data_arg(&a.args[1], io.stdin) {
             Ok(d) => (a.args[0].clone(), d),
-            Err(e) => {
-                io.error(&format!("Error! {e}"));
-                return 1;
-            }
+            Err(e) => return fail(io, &format!("Error! {e}")),
         },
-        n => {
-            io.error(&format!("Error! Too many arguments (expected 1 or 2, got {n})"));
-            return 1;
-        }
+        n => return fail(io, &format!("Error! Too many arguments (expected 1 or 2, got {n})")),
     };
     let value = if a.base64 {
         match base64::engine::general_purpose::STANDARD.decode(data.as_bytes()) {
             Ok(v) => v,
             Err(e) => {
                 // Consul prints this and carries on writing an empty value; stopping is safer.
-                io.error(&format!("Error! Cannot base 64 decode data: {}", go_base64_error(&e)));
-                return 1;
+                return fail(io, &format!("Error! Cannot base 64 decode data: {}", go_base64_error(&e)));
             }
         }
     } else {
         data.into_bytes()
     };
     if (a.release || a.acquire) && a.session.is_empty() {
-        io.error("Error! Missing -session (required with -acquire and -release)");
-        return 1;
+        return fail(io, "Error! Missing -session (required with -acquire and -release)");
     }
     if a.cas && a.modify_index == 0 {
-        io.error("Must specify -modify-index with -cas!");
-        return 1;
+        return fail(io, "Must specify -modify-index with -cas!");
     }
-    let client = match a.http.client() {
-        Ok(c) => c,
-        Err(e) => {
-            io.error(&format!("Error connecting to Consul agent: {e}"));
-            return 1;
-        }
-    };
+    let Some(client) = connect(&a.http, io) else { return 1 };
     let (mode, ok_msg, refused_msg) = if a.cas {
         (PutMode::Cas(a.modify_index), format!("Success! Data written to: {key}"), format!("Error! Did not write to {key}: CAS failed"))
     } else if a.acquire {
@@ -151,13 +133,9 @@ pub fn run(args: &[String], io: &mut Io) -> i32 {
                 PutMode::Release(_) => format!("Error! Failed writing data: {key}"),
                 _ => format!("Error! Failed writing data: {e}"),
             };
-            io.error(&msg);
-            1
+            fail(io, &msg)
         }
-        Ok(false) if !matches!(mode, PutMode::Plain) => {
-            io.error(&refused_msg);
-            1
-        }
+        Ok(false) if !matches!(mode, PutMode::Plain) => fail(io, &refused_msg),
         Ok(_) => {
             io.info(&ok_msg);
             0
