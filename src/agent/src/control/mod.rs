@@ -134,7 +134,9 @@ pub async fn run_control(
             }
         }
         let c = ctl.borrow();
-        snaps.maybe_start(c.last_snapshot, c.snapshot_meta(), c.applier.store().load());
+        if snaps.due(c.last_snapshot, c.applied()) {
+            snaps.maybe_start(c.last_snapshot, c.snapshot_meta(), c.applier.store().load());
+        }
     };
 
     {

@@ -23,6 +23,11 @@ impl Snapshotter {
         Snapshotter { dir, threshold: threshold.max(1), in_progress: false, tx, rx }
     }
 
+    /// Whether a snapshot should start now (cheap: checked after every batch).
+    pub fn due(&self, last_snapshot: u64, applied: u64) -> bool {
+        !self.in_progress && applied >= last_snapshot + self.threshold
+    }
+
     /// Starts a snapshot when `threshold` entries were applied since the last one.
     pub fn maybe_start(&mut self, last_snapshot: u64, meta: SnapshotMeta, state: Arc<StateSnapshot>) {
         if self.in_progress || meta.index < last_snapshot + self.threshold || state.applied_index() < meta.index {

@@ -26,6 +26,8 @@ pub struct Control {
     /// A Changes message could not be queued to this shard: send a full reset next time.
     missed_changes: Vec<bool>,
     role: Role,
+    /// Highest index applied to the store (mirrors the core's `applied`).
+    applied: u64,
     pub last_snapshot: u64,
     /// Consul's tombstone GC: the leader reaps KV tombstones 15 minutes after deletes.
     gc: TombstoneGc,
@@ -35,7 +37,8 @@ pub struct Control {
 impl Control {
     pub fn new(raft: RaftNode, applier: Applier, view: RaftView, links: Vec<QueueSender<ToService>>, last_snapshot: u64) -> Self {
         let n = links.len();
-        let role = raft.status().role;
+        let st = raft.status();
+        let (role, applied) = (st.role, st.applied);
         Control {
             raft,
             applier,
@@ -47,6 +50,7 @@ impl Control {
             next_read_ctx: 1,
             missed_changes: vec![false; n],
             role,
+            applied,
             last_snapshot,
             gc: TombstoneGc::default(),
             epoch: Instant::now(),
@@ -71,7 +75,9 @@ impl Control {
         match msg {
             ToControl::Propose { id, cmd } => match self.raft.propose(EntryKind::Normal, cmd) {
                 Ok(index) => {
-                    let term = self.raft.status().term;
+                    // The entry was just appended in the current term; term_at avoids
+                    // cloning the whole status on every proposal.
+                    let term = self.raft.term_at(index).unwrap_or(0);
                     self.writes.insert(index, (term, shard, id));
                 }
                 Err(e) => self.reply(shard, ToService::Written { id, result: Err(failure(e)) }),
@@ -119,6 +125,7 @@ impl Control {
         }
         if let Some(idx) = last_applied {
             self.raft.applied_to(idx);
+            self.applied = idx;
             self.view.set_applied(idx);
             let changes = self.applier.publish();
             let now = self.now_ms();
@@ -137,7 +144,7 @@ impl Control {
     }
 
     fn release_reads(&mut self) {
-        let applied = self.raft.status().applied;
+        let applied = self.applied;
         while let Some(entry) = self.reads_by_index.first_entry() {
             if *entry.key() > applied {
                 break;
@@ -161,7 +168,7 @@ impl Control {
     /// Retries shards that missed a change notification (their queue was full).
     pub fn resend_missed(&mut self) {
         if self.missed_changes.iter().any(|m| *m) {
-            let cs = ChangeSet { index: self.raft.status().applied, reset: true, ..ChangeSet::default() };
+            let cs = ChangeSet { index: self.applied, reset: true, ..ChangeSet::default() };
             for (i, link) in self.links.iter().enumerate() {
                 if self.missed_changes[i] {
                     self.missed_changes[i] = link.try_send(ToService::Changes(cs.clone())).is_err();
@@ -210,6 +217,10 @@ impl Control {
                 self.reply(shard, ToService::ReadReady { id, result: Err(why.clone()) });
             }
         }
+    }
+
+    pub fn applied(&self) -> u64 {
+        self.applied
     }
 
     /// What a snapshot taken now would cover: everything applied.
