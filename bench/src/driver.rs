@@ -5,6 +5,9 @@
 //! each connection follows a fixed schedule, and latency is counted from the
 //! scheduled start, so a slow answer that delays later requests is charged
 //! to them too (coordinated-omission correction).
+//!
+//! With several addresses (the servers of a cluster), connection i goes to
+//! address i mod N, so the load is spread evenly over the servers.
 
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Barrier, Mutex, OnceLock};
@@ -21,7 +24,8 @@ use crate::workload::{Plan, Target, Workload};
 #[derive(Debug, Clone)]
 pub struct RunConfig {
     pub target: Target,
-    pub addr: String,
+    /// Where the connections go: connection i to `addrs[i % addrs.len()]`.
+    pub addrs: Vec<String>,
     pub workload: Workload,
     pub conns: usize,
     pub threads: usize,
@@ -35,15 +39,28 @@ pub struct RunConfig {
     pub timeout: Duration,
     /// Write every key once before a read workload starts.
     pub preload: bool,
-    /// Processes whose CPU use is reported, by name.
+    /// Preload over one connection to this address (e.g. a cluster's leader)
+    /// instead of over the measured connections.
+    pub preload_addr: Option<String>,
+    /// Processes whose CPU use is reported, by name; entries sharing a name
+    /// (the servers of one cluster) are summed.
     pub watch: Vec<(String, u32)>,
+}
+
+impl RunConfig {
+    /// The address connection `index` uses.
+    pub fn addr_of(&self, index: usize) -> &str {
+        &self.addrs[index % self.addrs.len()]
+    }
 }
 
 /// CPU seconds one process used during the measured window.
 #[derive(Debug, Clone)]
 pub struct CpuUse {
     pub name: String,
-    pub pid: Option<u32>,
+    /// The processes summed under this name (none for the client itself).
+    pub pids: Vec<u32>,
+    /// None when any of them could not be read (exited, no /proc).
     pub seconds: Option<f64>,
 }
 
@@ -75,11 +92,23 @@ pub fn run(cfg: &RunConfig) -> Result<RunOutcome, String> {
             return Err(format!("open-loop rate must be positive, got {rate}"));
         }
     }
+    if cfg.addrs.is_empty() {
+        return Err("need at least one address".into());
+    }
     let threads = cfg.threads.clamp(1, cfg.conns);
-    let plan = Arc::new(
-        Plan::new(cfg.target, cfg.workload, &cfg.addr, &cfg.key_prefix, cfg.keys, cfg.value_size)
-            .map_err(|e| e.to_string())?,
-    );
+    // One plan per address: the HTTP requests carry their server's Host.
+    let plans = cfg
+        .addrs
+        .iter()
+        .map(|addr| {
+            Plan::new(cfg.target, cfg.workload, addr, &cfg.key_prefix, cfg.keys, cfg.value_size).map(Arc::new)
+        })
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(|e| e.to_string())?;
+    let plans = Arc::new(plans);
+    if let Some(addr) = cfg.preload_addr.as_deref().filter(|_| needs_preload(cfg)) {
+        preload_over_one_conn(cfg, addr)?;
+    }
     let barrier = Arc::new(Barrier::new(threads + 1));
     let failed = Arc::new(AtomicBool::new(false));
     let window: Arc<OnceLock<Window>> = Arc::new(OnceLock::new());
@@ -88,7 +117,7 @@ pub fn run(cfg: &RunConfig) -> Result<RunOutcome, String> {
     let mut handles = Vec::with_capacity(threads);
     for t in 0..threads {
         let cfg = cfg.clone();
-        let plan = Arc::clone(&plan);
+        let plans = Arc::clone(&plans);
         let barrier = Arc::clone(&barrier);
         let failed = Arc::clone(&failed);
         let window = Arc::clone(&window);
@@ -107,7 +136,7 @@ pub fn run(cfg: &RunConfig) -> Result<RunOutcome, String> {
                     }
                 };
                 let mine: Vec<usize> = (t..cfg.conns).step_by(threads).collect();
-                let setup = rt.block_on(setup_conns(&cfg, &plan, &mine));
+                let setup = rt.block_on(setup_conns(&cfg, &plans, &mine));
                 let conns = match setup {
                     Ok(conns) => conns,
                     Err(e) => {
@@ -125,7 +154,7 @@ pub fn run(cfg: &RunConfig) -> Result<RunOutcome, String> {
                 rt.block_on(async move {
                     let mut set = JoinSet::new();
                     for (index, conn) in conns {
-                        let plan = Arc::clone(&plan);
+                        let plan = Arc::clone(&plans[index % plans.len()]);
                         let conns = cfg.conns;
                         let rate = cfg.rate;
                         set.spawn(async move {
@@ -186,9 +215,9 @@ pub fn run(cfg: &RunConfig) -> Result<RunOutcome, String> {
     let cpu = cpu_before
         .into_iter()
         .zip(cpu_after)
-        .map(|((name, pid, before), (_, _, after))| CpuUse {
+        .map(|((name, pids, before), (_, _, after))| CpuUse {
             name,
-            pid,
+            pids,
             seconds: match (before, after) {
                 (Some(b), Some(a)) => Some((a - b).max(0.0)),
                 _ => None,
@@ -204,21 +233,59 @@ fn push_error(errors: &Mutex<Vec<String>>, e: String) {
     }
 }
 
-/// CPU samples for the watched processes, plus this client as "client".
-fn sample_cpu(watch: &[(String, u32)]) -> Vec<(String, Option<u32>, Option<f64>)> {
-    let mut out: Vec<_> =
-        watch.iter().map(|(name, pid)| (name.clone(), Some(*pid), cpu::process_cpu_seconds(*pid))).collect();
-    out.push(("client".to_string(), None, cpu::self_cpu_seconds()));
+type CpuSample = (String, Vec<u32>, Option<f64>);
+
+/// CPU samples for the watched processes, summed per name in the order the
+/// names first appear, plus this client as "client".
+fn sample_cpu(watch: &[(String, u32)]) -> Vec<CpuSample> {
+    let mut out: Vec<CpuSample> = Vec::new();
+    for (name, pid) in watch {
+        let seconds = cpu::process_cpu_seconds(*pid);
+        match out.iter_mut().find(|(n, _, _)| n == name) {
+            Some((_, pids, total)) => {
+                pids.push(*pid);
+                *total = total.zip(seconds).map(|(a, b)| a + b);
+            }
+            None => out.push((name.clone(), vec![*pid], seconds)),
+        }
+    }
+    out.push(("client".to_string(), Vec::new(), cpu::self_cpu_seconds()));
     out
+}
+
+fn needs_preload(cfg: &RunConfig) -> bool {
+    cfg.preload && cfg.workload != Workload::Put
+}
+
+/// Writes every key over one connection to `addr`, before the measured
+/// connections open (a cluster's followers may see the writes a little later;
+/// the warmup covers that).
+fn preload_over_one_conn(cfg: &RunConfig, addr: &str) -> Result<(), String> {
+    let plan = Plan::new(cfg.target, cfg.workload, addr, &cfg.key_prefix, cfg.keys, cfg.value_size)
+        .map_err(|e| e.to_string())?;
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| format!("runtime: {e}"))?;
+    rt.block_on(async {
+        let mut conn = Conn::connect(cfg.target, addr, cfg.timeout).await?;
+        for key in 0..cfg.keys {
+            conn.exec(&plan, key, Op::Preload)
+                .await
+                .map_err(|f| format!("preload of key {key} via {addr} failed: {}", f.kind()))?;
+        }
+        Ok(())
+    })
 }
 
 /// Opens this thread's connections and, for read workloads, writes each
 /// connection's share of the keys so every read finds its key.
-async fn setup_conns(cfg: &RunConfig, plan: &Plan, mine: &[usize]) -> Result<Vec<(usize, Conn)>, String> {
+async fn setup_conns(cfg: &RunConfig, plans: &[Arc<Plan>], mine: &[usize]) -> Result<Vec<(usize, Conn)>, String> {
     let mut conns = Vec::with_capacity(mine.len());
     for &index in mine {
-        let mut conn = Conn::connect(cfg.target, &cfg.addr, cfg.timeout).await?;
-        if cfg.preload && cfg.workload != Workload::Put {
+        let plan = &plans[index % plans.len()];
+        let mut conn = Conn::connect(cfg.target, cfg.addr_of(index), cfg.timeout).await?;
+        if needs_preload(cfg) && cfg.preload_addr.is_none() {
             for key in (index..cfg.keys).step_by(cfg.conns) {
                 conn.exec(plan, key, Op::Preload)
                     .await

@@ -7,6 +7,24 @@
 /// gRPC method paths (`/package.Service/Method`).
 pub const PUT_PATH: &str = "/etcdserverpb.KV/Put";
 pub const RANGE_PATH: &str = "/etcdserverpb.KV/Range";
+pub const STATUS_PATH: &str = "/etcdserverpb.Maintenance/Status";
+
+/// Maintenance/Status takes no arguments.
+#[derive(Clone, PartialEq, prost::Message)]
+pub struct StatusRequest {}
+
+/// The member's own id is `header.member_id`; it leads when that equals `leader`.
+#[derive(Clone, PartialEq, prost::Message)]
+pub struct StatusResponse {
+    #[prost(message, optional, tag = "1")]
+    pub header: Option<ResponseHeader>,
+    #[prost(string, tag = "2")]
+    pub version: String,
+    #[prost(uint64, tag = "4")]
+    pub leader: u64,
+    #[prost(uint64, tag = "6")]
+    pub raft_term: u64,
+}
 
 #[derive(Clone, PartialEq, prost::Message)]
 pub struct ResponseHeader {
@@ -102,6 +120,20 @@ mod tests {
     fn put_request_encodes_key_and_value() {
         let req = PutRequest { key: b"a".to_vec(), value: b"xy".to_vec(), ..Default::default() };
         assert_eq!(req.encode_to_vec(), vec![0x0a, 0x01, b'a', 0x12, 0x02, b'x', b'y']);
+    }
+
+    #[test]
+    fn status_response_decodes_leader_and_member_id() {
+        // header{member_id(2)=5}, version(2)="3.4.23", dbSize(3)=4096, leader(4)=5, raftTerm(6)=2
+        let mut bytes = vec![0x0a, 0x02, 0x10, 0x05, 0x12, 0x06];
+        bytes.extend_from_slice(b"3.4.23");
+        bytes.extend_from_slice(&[0x18, 0x80, 0x20, 0x20, 0x05, 0x30, 0x02]);
+        let status = StatusResponse::decode(bytes.as_slice()).unwrap();
+        assert_eq!(status.header.unwrap().member_id, 5);
+        assert_eq!(status.leader, 5);
+        assert_eq!(status.raft_term, 2);
+        assert_eq!(status.version, "3.4.23");
+        assert!(StatusRequest {}.encode_to_vec().is_empty());
     }
 
     #[test]

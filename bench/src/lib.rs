@@ -8,6 +8,7 @@ pub mod driver;
 pub mod duration;
 pub mod etcd_proto;
 pub mod http1;
+pub mod leader;
 pub mod report;
 pub mod stats;
 pub mod table;

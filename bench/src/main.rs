@@ -26,6 +26,8 @@ enum Command {
     Run(RunArgs),
     /// Wait until the target accepts a write (used by bench/compare).
     Ready(ReadyArgs),
+    /// Print which of a cluster's addresses is the Raft leader's.
+    Leader(LeaderArgs),
     /// Print the side-by-side table from JSON lines written by `run`.
     Table(TableArgs),
 }
@@ -35,8 +37,13 @@ struct RunArgs {
     #[arg(long, value_enum)]
     target: Target,
     /// host:port of the HTTP API (consul, etcd-gateway) or gRPC endpoint (etcd).
+    /// Several (comma-separated or repeated): connection i goes to address i mod N.
+    #[arg(long, required = true, value_delimiter = ',')]
+    addr: Vec<String>,
+    /// Preload the keys of a read workload over one connection to this address
+    /// (a cluster's leader) instead of over the measured connections.
     #[arg(long)]
-    addr: String,
+    preload_addr: Option<String>,
     #[arg(long, value_enum, default_value = "put")]
     workload: Workload,
     /// Connections, each its own TCP connection (gRPC: its own channel).
@@ -89,6 +96,18 @@ struct ReadyArgs {
 }
 
 #[derive(Args)]
+struct LeaderArgs {
+    #[arg(long, value_enum)]
+    target: Target,
+    /// Every server's client address (comma-separated or repeated).
+    #[arg(long, required = true, value_delimiter = ',')]
+    addr: Vec<String>,
+    /// Give up after this long.
+    #[arg(long, default_value = "30s", value_parser = parse_duration)]
+    timeout: Duration,
+}
+
+#[derive(Args)]
 struct TableArgs {
     /// Files of JSON lines (one run per line).
     files: Vec<std::path::PathBuf>,
@@ -113,6 +132,7 @@ fn main() -> ExitCode {
     let result = match cli.command {
         Command::Run(args) => run(args),
         Command::Ready(args) => ready(args),
+        Command::Leader(args) => leader(args),
         Command::Table(args) => print_table(args),
     };
     match result {
@@ -127,7 +147,7 @@ fn main() -> ExitCode {
 fn run(args: RunArgs) -> Result<(), String> {
     let cfg = RunConfig {
         target: args.target,
-        addr: args.addr,
+        addrs: args.addr,
         workload: args.workload,
         conns: args.conns,
         threads: args.threads,
@@ -139,6 +159,7 @@ fn run(args: RunArgs) -> Result<(), String> {
         rate: args.rate,
         timeout: args.timeout,
         preload: !args.no_preload,
+        preload_addr: args.preload_addr,
         watch: args.watch,
     };
     let outcome = driver::run(&cfg)?;
@@ -177,6 +198,16 @@ fn ready(args: ReadyArgs) -> Result<(), String> {
         }
         Err(format!("{} at {} not ready after {:?}: {last}", args.target.name(), args.addr, args.timeout))
     })
+}
+
+fn leader(args: LeaderArgs) -> Result<(), String> {
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| format!("runtime: {e}"))?;
+    let leader = rt.block_on(ballast_bench::leader::find_leader(args.target, &args.addr, args.timeout))?;
+    println!("{leader}");
+    Ok(())
 }
 
 fn print_table(args: TableArgs) -> Result<(), String> {

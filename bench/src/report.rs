@@ -13,8 +13,14 @@ pub fn to_json(cfg: &RunConfig, out: &RunOutcome, label: Option<&str>) -> Value 
     let mut cpu = Map::new();
     for c in &out.cpu {
         let mut entry = Map::new();
-        if let Some(pid) = c.pid {
-            entry.insert("pid".into(), json!(pid));
+        match c.pids.as_slice() {
+            [] => {}
+            [pid] => {
+                entry.insert("pid".into(), json!(pid));
+            }
+            pids => {
+                entry.insert("pids".into(), json!(pids));
+            }
         }
         if let Some(s) = c.seconds {
             entry.insert("cpu_s".into(), json!(round3(s)));
@@ -29,7 +35,9 @@ pub fn to_json(cfg: &RunConfig, out: &RunOutcome, label: Option<&str>) -> Value 
         "workload": cfg.workload.name(),
         "target": cfg.target.name(),
         "mode": cfg.workload.mode_on(cfg.target),
-        "addr": cfg.addr,
+        "addr": cfg.addrs.join(","),
+        // How many servers the connections were spread over.
+        "spread": cfg.addrs.len(),
         "loop": if cfg.rate.is_some() { "open" } else { "closed" },
         "conns": cfg.conns,
         "threads": cfg.threads.clamp(1, cfg.conns.max(1)),
@@ -63,12 +71,17 @@ pub fn to_json(cfg: &RunConfig, out: &RunOutcome, label: Option<&str>) -> Value 
 
 pub fn human_line(v: &Value) -> String {
     let num = |k: &str| v[k].as_u64().unwrap_or(0);
+    let spread = match v["spread"].as_u64() {
+        Some(n) if n > 1 => format!(" over {n} servers"),
+        _ => String::new(),
+    };
     format!(
-        "{label}{workload} [{target} {mode}] {loop_} loop, {conns} conns: {rps:.0} req/s, p50 {p50} p99 {p99} p99.9 {p999} max {max}, {requests} ok, {errors} errors{kinds} in {elapsed:.1}s",
+        "{label}{workload} [{target} {mode}{spread} at {addr}] {loop_} loop, {conns} conns: {rps:.0} req/s, p50 {p50} p99 {p99} p99.9 {p999} max {max}, {requests} ok, {errors} errors{kinds} in {elapsed:.1}s",
         label = v["label"].as_str().map(|l| format!("{l}: ")).unwrap_or_default(),
         workload = v["workload"].as_str().unwrap_or("?"),
         target = v["target"].as_str().unwrap_or("?"),
         mode = v["mode"].as_str().unwrap_or("?"),
+        addr = v["addr"].as_str().unwrap_or("?"),
         loop_ = v["loop"].as_str().unwrap_or("?"),
         conns = num("conns"),
         rps = v["rps"].as_f64().unwrap_or(0.0),

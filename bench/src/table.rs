@@ -19,8 +19,13 @@ pub struct Run {
     pub rps: f64,
     pub p50_us: f64,
     pub p99_us: f64,
+    /// Absent in runs recorded before it was reported.
+    pub p999_us: Option<f64>,
+    /// Servers the connections were spread over (1: one address).
+    pub spread: u64,
     pub errors: u64,
-    /// CPU µs per request of the server under test, when it was watched.
+    /// CPU µs per request of the server under test (all its processes), when
+    /// it was watched.
     pub server_cpu_us_per_req: Option<f64>,
 }
 
@@ -35,6 +40,8 @@ impl Run {
             rps: v["rps"].as_f64()?,
             p50_us: v["p50_us"].as_f64()?,
             p99_us: v["p99_us"].as_f64()?,
+            p999_us: v["p999_us"].as_f64(),
+            spread: v["spread"].as_u64().unwrap_or(1),
             errors: v["errors"].as_u64().unwrap_or(0),
             server_cpu_us_per_req: v["cpu"][label.as_str()]["cpu_us_per_req"].as_f64(),
             label,
@@ -71,6 +78,7 @@ pub struct Cell {
     pub rps: f64,
     pub p50_us: f64,
     pub p99_us: f64,
+    pub p999_us: Option<f64>,
     pub errors: u64,
     pub cpu_us_per_req: Option<f64>,
 }
@@ -79,15 +87,26 @@ pub fn cell(runs: &[&Run]) -> Option<Cell> {
     let mut rps: Vec<f64> = runs.iter().map(|r| r.rps).collect();
     let mut p50: Vec<f64> = runs.iter().map(|r| r.p50_us).collect();
     let mut p99: Vec<f64> = runs.iter().map(|r| r.p99_us).collect();
+    let mut p999: Vec<f64> = runs.iter().filter_map(|r| r.p999_us).collect();
     let mut cpu: Vec<f64> = runs.iter().filter_map(|r| r.server_cpu_us_per_req).collect();
     Some(Cell {
         runs: runs.len(),
         rps: median(&mut rps)?,
         p50_us: median(&mut p50)?,
         p99_us: median(&mut p99)?,
+        p999_us: median(&mut p999),
         errors: runs.iter().map(|r| r.errors).sum(),
         cpu_us_per_req: median(&mut cpu),
     })
+}
+
+/// The mode as the table shows it: `stale×3` when spread over 3 servers.
+fn mode_label(run: Option<&&Run>) -> String {
+    match run {
+        Some(r) if r.spread > 1 => format!("{}×{}", r.mode, r.spread),
+        Some(r) => r.mode.clone(),
+        None => "-".to_string(),
+    }
 }
 
 fn order(workload: &str) -> usize {
@@ -110,27 +129,23 @@ pub fn render(runs: &[Run], a: &str, b: &str) -> String {
     let mut out = String::new();
     let _ = writeln!(
         out,
-        "| workload | conns | {a} req/s | p50 | p99 | {b} req/s | p50 | p99 | req/s ratio | p99 ratio | {a} / {b} CPU µs/req | target | verdict |"
+        "| workload | conns | {a} req/s | p50 | p99 | p99.9 | {b} req/s | p50 | p99 | p99.9 | req/s ratio | p99 ratio | {a} / {b} CPU µs/req | target | verdict |"
     );
-    let _ = writeln!(out, "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|---|");
+    let _ = writeln!(out, "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|---|");
     for ((_, workload, conns), (ra, rb)) in &rows {
         let ca = cell(ra);
         let cb = cell(rb);
-        let modes = format!(
-            "{} ({} vs {})",
-            workload,
-            ra.first().map(|r| r.mode.as_str()).unwrap_or("-"),
-            rb.first().map(|r| r.mode.as_str()).unwrap_or("-")
-        );
+        let modes = format!("{} ({} vs {})", workload, mode_label(ra.first()), mode_label(rb.first()));
         let side = |c: &Option<Cell>| match c {
             Some(c) => format!(
-                "{:.0}{} | {} | {}",
+                "{:.0}{} | {} | {} | {}",
                 c.rps,
                 if c.errors > 0 { format!(" ({} err)", c.errors) } else { String::new() },
                 human_us(c.p50_us as u64),
-                human_us(c.p99_us as u64)
+                human_us(c.p99_us as u64),
+                c.p999_us.map(|v| human_us(v as u64)).unwrap_or_else(|| "-".into())
             ),
-            None => "- | - | -".to_string(),
+            None => "- | - | - | -".to_string(),
         };
         let cpu = |c: &Option<Cell>| {
             c.and_then(|c| c.cpu_us_per_req).map(|v| format!("{v:.0}")).unwrap_or_else(|| "-".into())
@@ -194,6 +209,8 @@ mod tests {
             rps,
             p50_us: p99 / 2.0,
             p99_us: p99,
+            p999_us: Some(p99 * 2.0),
+            spread: 1,
             errors: 0,
             server_cpu_us_per_req: None,
         }
@@ -234,11 +251,25 @@ mod tests {
     }
 
     #[test]
+    fn spread_runs_show_their_server_count_and_p999() {
+        let mut a = run("ballast", "get-stale", 64, 60_000.0, 2_000.0);
+        a.spread = 3;
+        let mut b = run("etcd", "get-stale", 64, 10_000.0, 20_000.0);
+        b.spread = 3;
+        b.mode = "serializable".into();
+        let table = render(&[a, b], "ballast", "etcd");
+        let row = table.lines().find(|l| l.starts_with("| get-stale")).unwrap();
+        assert!(row.contains("(m×3 vs serializable×3)"), "{row}");
+        assert!(row.contains("| 4.00ms |") && row.contains("| 40.00ms |"), "{row}");
+        assert!(row.contains("6.00x") && row.contains("req/s met, p99 met"), "{row}");
+    }
+
+    #[test]
     fn one_sided_rows_render_without_ratios() {
         let runs = vec![run("etcd", "get", 64, 7_000.0, 20_000.0)];
         let table = render(&runs, "ballast", "etcd");
         let row = table.lines().find(|l| l.starts_with("| get")).unwrap();
-        assert!(row.contains("- | - | -"), "{row}");
+        assert!(row.contains("- | - | - | -"), "{row}");
         assert!(row.contains("7000"), "{row}");
     }
 
@@ -249,6 +280,9 @@ mod tests {
         let r = Run::from_json(&v).unwrap();
         assert_eq!(r.server_cpu_us_per_req, Some(123.0));
         assert_eq!(r.errors, 2);
+        // Runs recorded before p99.9 and spread were reported still read.
+        assert_eq!(r.p999_us, None);
+        assert_eq!(r.spread, 1);
         assert!(Run::from_json(&json!({"workload":"put"})).is_none());
     }
 }

@@ -95,7 +95,7 @@ async fn serve(mut sock: tokio::net::TcpStream, store: Store) {
 fn config(addr: &str, workload: Workload, prefix: &str) -> RunConfig {
     RunConfig {
         target: Target::Consul,
-        addr: addr.to_string(),
+        addrs: vec![addr.to_string()],
         workload,
         conns: 4,
         threads: 2,
@@ -107,6 +107,7 @@ fn config(addr: &str, workload: Workload, prefix: &str) -> RunConfig {
         rate: None,
         timeout: Duration::from_secs(5),
         preload: true,
+        preload_addr: None,
         watch: vec![],
     }
 }
@@ -188,4 +189,34 @@ fn unreachable_server_fails_setup_with_a_message() {
     let cfg = config(&format!("127.0.0.1:{port}"), Workload::Put, "bench/k");
     let err = driver::run(&cfg).err().expect("setup must fail");
     assert!(err.contains("connect"), "{err}");
+}
+
+#[test]
+fn connections_spread_over_several_addresses() {
+    let (a, store_a) = spawn_responder();
+    let (b, store_b) = spawn_responder();
+    let mut cfg = config(&a, Workload::Put, "bench/s");
+    cfg.addrs = vec![a.clone(), b.clone()];
+    let out = driver::run(&cfg).unwrap();
+    assert_eq!(out.recorder.error_count(), 0, "{:?}", out.recorder.errors);
+    // Connections 0 and 2 write to a, 1 and 3 to b; each cycles over keys.
+    assert!(!store_a.lock().unwrap().is_empty());
+    assert!(!store_b.lock().unwrap().is_empty());
+    let json = report::to_json(&cfg, &out, None);
+    assert_eq!(json["spread"], 2);
+    assert_eq!(json["addr"], format!("{a},{b}"));
+}
+
+#[test]
+fn preload_address_takes_the_preload_instead_of_the_measured_connections() {
+    let (leader, leader_store) = spawn_responder();
+    let (follower, follower_store) = spawn_responder();
+    let mut cfg = config(&follower, Workload::GetStale, "bench/p");
+    cfg.preload_addr = Some(leader);
+    let out = driver::run(&cfg).unwrap();
+    assert_eq!(leader_store.lock().unwrap().len(), 5);
+    // The scripted servers do not replicate, so the follower never has the keys.
+    assert!(follower_store.lock().unwrap().is_empty());
+    assert_eq!(out.recorder.ok, 0);
+    assert!(out.recorder.errors["http_404"] > 0);
 }

@@ -67,6 +67,10 @@ pub fn start_server(data_dir: &Path, http_port: u16, extra: &[&str]) -> Agent {
         "-bind=127.0.0.1".into(),
         "-client=127.0.0.1".into(),
         format!("-http-port={http_port}"),
+        // Tests run side by side: the server RPC and join ports must not be Consul's
+        // fixed defaults either.
+        format!("-server-port={}", free_port()),
+        format!("-serf-lan-port={}", free_port()),
         "-placement=unbound".into(),
         "-log-level=warn".into(),
     ];

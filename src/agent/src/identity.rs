@@ -69,15 +69,6 @@ impl Identity {
         }
     }
 
-    /// The RPC address of a Raft server by its ID (only ourselves until peers exist).
-    pub fn server_addr_of(&self, raft_id: u64) -> Option<String> {
-        (raft_id == self.raft_id).then(|| self.server_addr())
-    }
-
-    pub fn raft_peers(&self) -> Vec<String> {
-        if self.server { vec![self.server_addr()] } else { vec![] }
-    }
-
     pub fn member(&self, wan: bool) -> Member {
         let mut tags = BTreeMap::new();
         let mut tag = |k: &str, v: String| {

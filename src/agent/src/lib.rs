@@ -1,5 +1,6 @@
 //! The ballast agent: wires the shards runtime, Raft, the log, the state store and the
 //! HTTP API together. `run` is what `ballast agent` calls.
+mod cluster_view;
 mod control;
 mod identity;
 mod lifecycle;

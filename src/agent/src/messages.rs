@@ -1,13 +1,26 @@
 //! What service shards and the control shard say to each other over the bounded queues.
+use ballast_http::BackendError;
 use ballast_store::{ApplyResult, ChangeSet};
 
 /// Service shard → control shard. Commands arrive already rkyv-encoded, so the control
 /// shard spends no time encoding.
 pub enum ToControl {
     Propose { id: u64, cmd: Vec<u8> },
-    /// A `?consistent` read: confirm leadership with a quorum (ReadIndex) and wait until
-    /// the state store has applied up to the read index.
+    /// A `?consistent` read (or a default read on a follower): confirm leadership with a
+    /// quorum (ReadIndex, through the leader when this server follows) and wait until the
+    /// state store has applied up to the read index.
     ReadBarrier { id: u64 },
+    /// `/v1/operator/raft/...` changes; the leader carries them out.
+    Operator { id: u64, op: OperatorOp },
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum OperatorOp {
+    /// By node ID (UUID) when `by_id`, else by `ip:port` (an empty key is still a key:
+    /// Consul answers that it was not found).
+    RemovePeer { by_id: bool, key: String },
+    /// Empty: let the leader pick the most caught-up voter.
+    TransferLeader { to: String },
 }
 
 /// Control shard → service shard.
@@ -18,6 +31,7 @@ pub enum ToService {
     Fatal,
     Written { id: u64, result: Result<ApplyResult, WriteFailure> },
     ReadReady { id: u64, result: Result<(), WriteFailure> },
+    OperatorDone { id: u64, result: Result<(), BackendError> },
     /// One publish of the state store: wake the blocking queries it concerns.
     Changes(ChangeSet),
     Shutdown,
@@ -25,7 +39,7 @@ pub enum ToService {
 
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum WriteFailure {
-    /// Not the leader and no leader to forward to (single server: not elected yet).
+    /// Not the leader and no leader to forward to.
     NoLeader,
     /// Raft refused more uncommitted data, or a queue was full.
     Overloaded(String),
@@ -33,5 +47,7 @@ pub enum WriteFailure {
     LeadershipLost,
     /// The log could not be written: the agent stops accepting writes.
     Storage(String),
+    /// Forwarding to the leader failed (it is unreachable or did not answer in time).
+    Forward(String),
     ShuttingDown,
 }

@@ -11,7 +11,9 @@ use ballast_raft::Config as RaftConfig;
 use ballast_shards::{ShardSet, ShardSpec};
 use ballast_store::Store;
 
-use crate::control::{run_control, ControlSetup};
+use crate::cluster_view::ClusterView;
+use crate::control::{run_control, ControlSetup, DiscoverySetup};
+use ballast_raft::ServerInfo;
 use crate::identity::Identity;
 use crate::lifecycle::{install_signal_handler, node_id, raft_id_from_node_id, PidFile, ShutdownFlag};
 use crate::messages::{ToControl, ToService};
@@ -21,6 +23,9 @@ use crate::view::RaftView;
 /// Base Raft tick; Consul scales its Raft timeouts by `performance.raft_multiplier`, and so
 /// do we: heartbeat = 1 tick, election timeout = 10..20 ticks.
 const BASE_TICK: Duration = Duration::from_millis(100);
+/// Longest pause between discovery rounds: forming the cluster must not wait for Consul's
+/// 30 s retry_interval.
+const DISCOVERY_ROUND: Duration = Duration::from_secs(1);
 
 pub fn run(cfg: RuntimeConfig) -> i32 {
     if let Err(e) = crate::logging::init(&cfg.log_level, cfg.log_json) {
@@ -40,12 +45,6 @@ fn run_agent(cfg: RuntimeConfig) -> Result<(), String> {
     if !cfg.server {
         return Err("client agents (without -server) arrive with gossip; run with -server or -dev for now".into());
     }
-    if !(cfg.dev || cfg.bootstrap || cfg.bootstrap_expect == 1) {
-        return Err(format!(
-            "-bootstrap-expect={} needs other servers, which arrive with the next release; use -bootstrap-expect=1, -bootstrap or -dev",
-            cfg.bootstrap_expect
-        ));
-    }
     let (data_dir, _dev_dir) = data_dir(&cfg)?;
     std::fs::create_dir_all(&data_dir).map_err(|e| format!("Error creating data dir {}: {e}", data_dir.display()))?;
     let node_id = node_id(cfg.node_id.as_deref(), &data_dir).map_err(|e| format!("node ID in {}: {e}", data_dir.display()))?;
@@ -57,6 +56,7 @@ fn run_agent(cfg: RuntimeConfig) -> Result<(), String> {
     let identity = Arc::new(Identity::new(&cfg, node_id.clone(), raft_id));
     let store = Store::new();
     let view = RaftView::default();
+    let cluster = ClusterView::default();
     let http_port = u16::try_from(cfg.ports.http).map_err(|_| "the HTTP port must be set (ports.http > 0)".to_string())?;
     let http_addrs: Vec<SocketAddr> = cfg.client_addrs.iter().map(|ip| SocketAddr::new(*ip, http_port)).collect();
     let multiplier = cfg.raft_multiplier.max(1);
@@ -67,12 +67,42 @@ fn run_agent(cfg: RuntimeConfig) -> Result<(), String> {
         node = %cfg.node_name, node_id = %node_id, datacenter = %cfg.datacenter, data_dir = %data_dir.display(),
         "ballast agent starting (Consul {} compatible)", crate::CONSUL_COMPAT_VERSION
     );
+    let me = ServerInfo {
+        id: raft_id,
+        address: identity.server_addr(),
+        node: cfg.node_name.clone(),
+        node_id: node_id.clone(),
+    };
+    let port = |p: i32| u16::try_from(p).ok().filter(|p| *p > 0);
+    let server_port = port(cfg.ports.server).ok_or("the server port must be set (ports.server > 0)")?;
+    let mut rpc_listen = vec![SocketAddr::new(cfg.bind_addr, server_port)];
+    // Join addresses name the Serf LAN port (Consul's habit): answer discovery there too
+    // until gossip owns that port.
+    if let Some(serf) = port(cfg.ports.serf_lan) {
+        rpc_listen.push(SocketAddr::new(cfg.bind_addr, serf));
+    }
+    let single_server = cfg.dev || cfg.bootstrap || cfg.bootstrap_expect == 1;
+    let mut join = cfg.start_join.clone();
+    join.extend(cfg.retry_join.iter().cloned());
+    let discovery = DiscoverySetup {
+        join,
+        default_port: port(cfg.ports.serf_lan).unwrap_or(8301),
+        interval: cfg.retry_interval.min(DISCOVERY_ROUND).max(Duration::from_millis(200)),
+        retry_max: cfg.retry_max,
+        bootstrap_expect: if single_server { 1 } else { cfg.bootstrap_expect },
+        read_replica: cfg.read_replica,
+        datacenter: cfg.datacenter.clone(),
+    };
     let control_setup = ControlSetup {
         data_dir: data_dir.clone(),
         raft,
-        self_id: raft_id,
+        me,
+        single_server,
+        rpc_listen,
+        discovery,
         store: store.clone(),
         view: view.clone(),
+        cluster: cluster.clone(),
         tick: BASE_TICK * multiplier,
         snapshot_threshold: cfg.raft_snapshot_threshold,
         trailing_logs: cfg.raft_trailing_logs,
@@ -83,6 +113,7 @@ fn run_agent(cfg: RuntimeConfig) -> Result<(), String> {
         http_addrs,
         store,
         view,
+        cluster,
         identity,
         kv_max_value_size: cfg.kv_max_value_size as usize,
         txn_max_req_len: cfg.txn_max_req_len as usize,

@@ -22,9 +22,9 @@ const CONSUL_ONLY_FLAGS: &[&str] = &[
     "advertise-wan", "alt-domain", "allow-write-http-from", "auto-reload-config", "check_output_max_size",
     "default-query-time", "disable-host-node-id", "disable-keyring-file", "domain", "enable-script-checks",
     "enable-local-script-checks", "encrypt", "grpc-tls-port", "join-wan", "log-file", "log-rotate-bytes",
-    "log-rotate-duration", "log-rotate-max-files", "max-query-time", "node-meta", "non-voting-server",
-    "primary-gateway", "protocol", "raft-protocol", "read-replica", "recursor", "rejoin", "retry-interval",
-    "retry-interval-wan", "retry-join-wan", "retry-max", "retry-max-wan", "segment", "serf-lan-allowed-cidrs",
+    "log-rotate-duration", "log-rotate-max-files", "max-query-time", "node-meta",
+    "primary-gateway", "protocol", "raft-protocol", "recursor", "rejoin",
+    "retry-interval-wan", "retry-join-wan", "retry-max-wan", "segment", "serf-lan-allowed-cidrs",
     "serf-wan-allowed-cidrs", "serf-lan-bind", "serf-wan-bind", "syslog", "ui", "ui-content-path", "ui-dir",
 ];
 
@@ -110,6 +110,21 @@ struct AgentArgs {
     /// multiple times.
     #[arg(verbatim_doc_comment, long = "retry-join", action = clap::ArgAction::Append)]
     retry_join: Vec<String>,
+    /// Time to wait between join attempts.
+    #[arg(verbatim_doc_comment, long = "retry-interval")]
+    retry_interval: Option<String>,
+    /// Maximum number of join attempts. Defaults to 0, which will retry indefinitely.
+    #[arg(verbatim_doc_comment, long = "retry-max")]
+    retry_max: Option<i64>,
+    /// (Enterprise-only) This flag is used to make the server not participate in the Raft
+    /// quorum, and have it only receive the data replication stream. This can be used to add
+    /// read scalability to a cluster in cases where a high volume of reads to servers are
+    /// needed.
+    #[arg(verbatim_doc_comment, long = "read-replica", num_args = 0..=1, require_equals = true, default_missing_value = "true", value_parser = go_bool)]
+    read_replica: Option<bool>,
+    /// (Enterprise-only) DEPRECATED: -read-replica should be used instead
+    #[arg(verbatim_doc_comment, long = "non-voting-server", num_args = 0..=1, require_equals = true, default_missing_value = "true", value_parser = go_bool)]
+    non_voting_server: Option<bool>,
     /// Sets the Serf LAN port to listen on.
     #[arg(verbatim_doc_comment, long = "serf-lan-port")]
     serf_lan_port: Option<i64>,
@@ -167,6 +182,9 @@ fn load_opts(args: &[String], io: &mut Io) -> Result<LoadOpts, i32> {
         log_json: a.log_json,
         pid_file: a.pid_file,
         retry_join: a.retry_join,
+        retry_interval: a.retry_interval,
+        retry_max: a.retry_max,
+        read_replica: a.read_replica.or(a.non_voting_server),
         start_join: a.join,
         placement: a.placement,
         service_shards: a.service_shards,

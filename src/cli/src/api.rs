@@ -1,5 +1,6 @@
 //! The part of Consul's Go API client (api/kv.go) the kv commands use: same paths, the same
-//! query parameters in the same (sorted) order, the same error texts.
+//! query parameters in the same (sorted) order, the same error texts. The request plumbing
+//! (`send`) is shared with the operator calls in operator/api.rs.
 use base64::Engine;
 use percent_encoding::{utf8_percent_encode, AsciiSet, NON_ALPHANUMERIC};
 use serde::Deserialize;
@@ -82,16 +83,31 @@ impl ApiClient {
         mut params: Vec<(&str, String)>,
         body: Option<&[u8]>,
     ) -> Result<Response, String> {
-        if let Some(dc) = self.datacenter.as_deref().filter(|d| !d.is_empty()) {
-            params.push(("dc", dc.to_string()));
-        }
         if self.stale && method == "GET" {
             params.push(("stale", String::new()));
         }
+        let key = key.strip_prefix('/').unwrap_or(key);
+        let path = format!("/v1/kv/{}", utf8_percent_encode(key, PATH));
+        let content_type = body.map(|_| "application/octet-stream");
+        self.send(method, &path, params, body, content_type)
+    }
+
+    /// One request to `path` (already escaped) with `params` plus `?dc=`, encoded as Go's
+    /// url.Values (sorted by key), and the token header.
+    pub(crate) fn send(
+        &self,
+        method: &str,
+        path: &str,
+        mut params: Vec<(&str, String)>,
+        body: Option<&[u8]>,
+        content_type: Option<&str>,
+    ) -> Result<Response, String> {
+        if let Some(dc) = self.datacenter.as_deref().filter(|d| !d.is_empty()) {
+            params.push(("dc", dc.to_string()));
+        }
         // Go's url.Values.Encode sorts by key.
         params.sort_by(|a, b| a.0.cmp(b.0));
-        let key = key.strip_prefix('/').unwrap_or(key);
-        let mut path = format!("/v1/kv/{}", utf8_percent_encode(key, PATH));
+        let mut path = path.to_string();
         if !params.is_empty() {
             let q: Vec<String> = params
                 .iter()
@@ -104,8 +120,8 @@ impl ApiClient {
         if let Some(t) = self.token.as_deref().filter(|t| !t.is_empty()) {
             headers.push(("X-Consul-Token", t));
         }
-        if body.is_some() {
-            headers.push(("Content-Type", "application/octet-stream"));
+        if let Some(ct) = content_type {
+            headers.push(("Content-Type", ct));
         }
         request(&self.endpoint, method, &path, &headers, body)
     }
@@ -178,6 +194,6 @@ impl ApiClient {
 }
 
 /// The Go client's error for a non-2xx answer.
-fn unexpected(code: u16, body: &[u8]) -> String {
+pub(crate) fn unexpected(code: u16, body: &[u8]) -> String {
     format!("Unexpected response code: {code} ({})", String::from_utf8_lossy(body))
 }

@@ -1,9 +1,9 @@
 //! Finds the command in the arguments the way mitchellh/cli (Consul's CLI framework) does:
 //! `-v`/`-version` print the version, `-h`/`-help`/`--help` anywhere print help (exit 0), an
 //! unknown command prints the command list to stderr (exit 127), a parent command such as
-//! `kv` alone prints its help (exit 1).
+//! `kv` or `operator raft` alone prints its help (exit 1).
 use crate::help::{command_list, parent_help, COMMANDS};
-use crate::{agent_cmd, kv, version_cmd, Io};
+use crate::{agent_cmd, kv, operator, version_cmd, Io};
 
 const KV_HELP: &str = "
 Usage: ballast kv <subcommand> [options] [args]
@@ -82,6 +82,13 @@ pub fn run(args: &[String], io: &mut Io) -> i32 {
         "kv delete" => kv::delete::run(rest, io),
         "kv export" => kv::export::run(rest, io),
         "kv import" => kv::import::run(rest, io),
+        "operator" | "operator raft" => {
+            print_help(path, io);
+            1
+        }
+        "operator raft list-peers" => operator::list_peers::run(rest, io),
+        "operator raft remove-peer" => operator::remove_peer::run(rest, io),
+        "operator raft transfer-leader" => operator::transfer_leader::run(rest, io),
         "version" => version_cmd::run(rest, io),
         _ => 127,
     }
@@ -109,6 +116,11 @@ fn print_help(path: &str, io: &mut Io) {
         "kv delete" => kv::delete::help(),
         "kv export" => kv::export::help(),
         "kv import" => kv::import::help(),
+        "operator" => parent_help("operator", operator::OPERATOR_HELP),
+        "operator raft" => parent_help("operator raft", operator::RAFT_HELP),
+        "operator raft list-peers" => operator::list_peers::help(),
+        "operator raft remove-peer" => operator::remove_peer::help(),
+        "operator raft transfer-leader" => operator::transfer_leader::help(),
         _ => version_cmd::help(),
     };
     let _ = write!(io.err, "{text}");

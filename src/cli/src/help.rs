@@ -18,6 +18,11 @@ pub const COMMANDS: &[CommandInfo] = &[
     CommandInfo { path: "kv get", synopsis: "Retrieves or lists data from the KV store" },
     CommandInfo { path: "kv import", synopsis: "Imports a tree stored as JSON to the KV store" },
     CommandInfo { path: "kv put", synopsis: "Sets or updates data in the KV store" },
+    CommandInfo { path: "operator", synopsis: "Provides cluster-level tools for ballast operators" },
+    CommandInfo { path: "operator raft", synopsis: "Provides cluster-level tools for ballast operators" },
+    CommandInfo { path: "operator raft list-peers", synopsis: "Display the current Raft peer configuration" },
+    CommandInfo { path: "operator raft remove-peer", synopsis: "Remove a ballast server from the Raft configuration" },
+    CommandInfo { path: "operator raft transfer-leader", synopsis: "Transfer raft leadership to another node" },
     CommandInfo { path: "version", synopsis: "Prints the ballast version" },
 ];
 

@@ -1,12 +1,14 @@
-//! The `ballast` command line: `ballast agent`, `ballast kv ...`, `ballast version`, with
-//! Consul's single-dash flags, help layout, output texts and exit codes.
+//! The `ballast` command line: `ballast agent`, `ballast kv ...`, `ballast operator raft ...`,
+//! `ballast version`, with Consul's single-dash flags, help layout, output texts and exit codes.
 mod agent_cmd;
 mod api;
+mod columnize;
 mod dispatch;
 mod flags;
 mod help;
 mod http_client;
 mod kv;
+mod operator;
 mod parse;
 mod prepass;
 mod version_cmd;

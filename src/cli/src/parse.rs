@@ -24,18 +24,40 @@ pub fn parse_with<T: CommandFactory + FromArgMatches>(
     io: &mut Io,
     explain: impl Fn(&str) -> Option<String>,
 ) -> Result<(T, ArgMatches), i32> {
+    try_parse(args, &explain).map_err(|msg| {
+        io.error(&msg);
+        let _ = std::io::Write::write_all(io.err, help.as_bytes());
+        1
+    })
+}
+
+/// As [`parse`], for the commands that also report the failure themselves: Consul's operator
+/// commands print `Failed to parse args: <error>` after the flag package's output.
+pub fn parse_reported<T: CommandFactory + FromArgMatches>(
+    args: &[String],
+    help: &str,
+    io: &mut Io,
+) -> Result<(T, ArgMatches), i32> {
+    try_parse(args, &|_: &str| None).map_err(|msg| {
+        io.error(&msg);
+        let _ = std::io::Write::write_all(io.err, help.as_bytes());
+        io.error(&format!("Failed to parse args: {msg}"));
+        1
+    })
+}
+
+/// Parses `args` for `T`; the error is Go's flag-package text.
+fn try_parse<T: CommandFactory + FromArgMatches>(
+    args: &[String],
+    explain: &impl Fn(&str) -> Option<String>,
+) -> Result<(T, ArgMatches), String> {
     let mut cmd = T::command().no_binary_name(true).disable_help_flag(true).disable_version_flag(true);
     // Building fills in each argument's value counts, which the pre-pass reads.
     cmd.build();
     let converted = go_flags_to_clap(&cmd, args);
-    let result = cmd
-        .try_get_matches_from(converted)
-        .and_then(|m| T::from_arg_matches(&m).map(|t| (t, m)));
-    result.map_err(|e| {
-        io.error(&go_flag_error(&e, &explain));
-        let _ = std::io::Write::write_all(io.err, help.as_bytes());
-        1
-    })
+    cmd.try_get_matches_from(converted)
+        .and_then(|m| T::from_arg_matches(&m).map(|t| (t, m)))
+        .map_err(|e| go_flag_error(&e, explain))
 }
 
 fn context_str(e: &clap::Error, kind: ContextKind) -> Option<String> {

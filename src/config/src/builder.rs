@@ -209,6 +209,16 @@ fn build(c: Config, dev: bool, warnings: &mut Vec<String>) -> Result<RuntimeConf
         }
     }
     rt.retry_join = c.retry_join;
+    if let Some(s) = c.retry_interval {
+        rt.retry_interval =
+            crate::parse_duration(&s).map_err(|e| ConfigError::new(format!("retry_interval: invalid duration: {s:?}: {e}")))?;
+    }
+    if let Some(n) = c.retry_max {
+        rt.retry_max = u32::try_from(n).map_err(|_| ConfigError::new(format!("retry_max cannot be {n}")))?;
+    }
+    if let Some(v) = c.read_replica {
+        rt.read_replica = v;
+    }
     rt.start_join = c.start_join;
     if let Some(p) = c.placement {
         rt.placement = crate::parse_placement(&p).map_err(ConfigError::new)?;

@@ -44,6 +44,10 @@ pub struct Config {
     /// limits.txn_max_req_len
     pub txn_max_req_len: Option<i64>,
     pub retry_join: Vec<String>,
+    pub retry_interval: Option<String>,
+    pub retry_max: Option<i64>,
+    /// read_replica, or its old name non_voting_server.
+    pub read_replica: Option<bool>,
     pub start_join: Vec<String>,
     /// ballast-only: "auto", "unbound" or a comma-separated core list.
     pub placement: Option<String>,
@@ -79,6 +83,9 @@ impl Config {
         set(&mut self.log_level, later.log_level);
         set(&mut self.log_json, later.log_json);
         set(&mut self.pid_file, later.pid_file);
+        set(&mut self.retry_interval, later.retry_interval);
+        set(&mut self.retry_max, later.retry_max);
+        set(&mut self.read_replica, later.read_replica);
         set(&mut self.raft_multiplier, later.raft_multiplier);
         set(&mut self.raft_protocol, later.raft_protocol);
         set(&mut self.raft_snapshot_threshold, later.raft_snapshot_threshold);

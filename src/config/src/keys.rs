@@ -53,7 +53,7 @@ fn top_level_rule(key: &str) -> Option<Rule> {
         | "verify_incoming_rpc" | "verify_incoming_https" | "verify_outgoing"
         | "verify_server_hostname" | "enable_agent_tls_for_checks"
         | "disable_http_unprintable_char_filter" | "auto_reload_config"
-        | "tls_prefer_server_cipher_suites" | "read_replica" | "non_voting_server"
+        | "tls_prefer_server_cipher_suites"
         | "leave_on_terminate" | "acl_enable_key_list_policy" => OnlyBool(false),
         // ballast never leaves the cluster on a signal, which is Consul's server default.
         "skip_leave_on_interrupt" | "disable_remote_exec" => OnlyBool(true),
@@ -73,8 +73,8 @@ fn top_level_rule(key: &str) -> Option<Rule> {
         | "gossip_wan" | "http_config" | "key_file" | "license_path" | "locality" | "log_file"
         | "log_rotate_bytes" | "log_rotate_duration" | "log_rotate_max_files" | "node_meta"
         | "partition" | "primary_datacenter" | "primary_gateways" | "primary_gateways_interval"
-        | "reconnect_timeout" | "reconnect_timeout_wan" | "recursors" | "retry_interval"
-        | "retry_interval_wan" | "retry_join_wan" | "retry_max" | "retry_max_wan" | "segment"
+        | "reconnect_timeout" | "reconnect_timeout_wan" | "recursors"
+        | "retry_interval_wan" | "retry_join_wan" | "retry_max_wan" | "segment"
         | "segments" | "serf_lan" | "serf_lan_allowed_cidrs" | "serf_wan"
         | "serf_wan_allowed_cidrs" | "server_name" | "server_rejoin_age_max" | "service"
         | "services" | "session_ttl_min" | "start_join_wan" | "tagged_addresses" | "telemetry"

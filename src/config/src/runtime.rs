@@ -65,6 +65,11 @@ pub struct RuntimeConfig {
     /// Consul's limits.txn_max_req_len, in bytes.
     pub txn_max_req_len: u64,
     pub retry_join: Vec<String>,
+    pub retry_interval: Duration,
+    /// 0 = retry forever.
+    pub retry_max: u32,
+    /// A server that replicates and serves stale reads but never votes.
+    pub read_replica: bool,
     pub start_join: Vec<String>,
     /// ballast-only: executor placement.
     pub placement: Placement,
@@ -99,6 +104,9 @@ impl Default for RuntimeConfig {
             kv_max_value_size: 524288,
             txn_max_req_len: 524288,
             retry_join: Vec::new(),
+            retry_interval: Duration::from_secs(30),
+            retry_max: 0,
+            read_replica: false,
             start_join: Vec::new(),
             placement: Placement::Auto,
             service_shards: None,

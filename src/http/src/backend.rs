@@ -92,6 +92,64 @@ pub trait Backend {
     fn raft_peers(&self) -> Vec<String>;
     /// Serf members, LAN pool or (`wan`) WAN pool (`/v1/agent/members`).
     fn members(&self, wan: bool) -> Vec<Member>;
+    /// `GET /v1/operator/raft/configuration`; `stale` = answer from this
+    /// server's own view (no leader needed), else the leader's.
+    async fn raft_configuration(&self, stale: bool) -> Result<RaftConfiguration, BackendError>;
+    /// `DELETE /v1/operator/raft/peer?id=|?address=`. A peer that is not in
+    /// the configuration is an error with Consul's text (`id "x" was not
+    /// found in the Raft configuration`), answered as a 500.
+    async fn remove_raft_peer(&self, peer: PeerSelector) -> Result<(), BackendError>;
+    /// `POST /v1/operator/raft/transfer-leader[?id=]`; `None` lets Raft pick
+    /// the new leader.
+    async fn transfer_leader(&self, to: Option<String>) -> Result<(), BackendError>;
+}
+
+/// One server of the Raft configuration, JSON as Consul's
+/// `structs.RaftServer` (fields in its order).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Default)]
+#[serde(rename_all = "PascalCase")]
+pub struct RaftServer {
+    /// Raft server ID (the node ID, a UUID).
+    #[serde(rename = "ID")]
+    pub id: String,
+    /// Node name, `(unknown)` when the server is not a known Serf member.
+    pub node: String,
+    /// Raft address `ip:port`.
+    pub address: String,
+    pub leader: bool,
+    /// The member's `raft_vsn` tag (`"3"`), `unknown` when not a member.
+    pub protocol_version: String,
+    pub voter: bool,
+    /// Last log index this server has, as the leader's autopilot tracks it.
+    pub last_index: u64,
+}
+
+/// The Raft configuration, JSON as Consul's `RaftConfigurationResponse`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Default)]
+#[serde(rename_all = "PascalCase")]
+pub struct RaftConfiguration {
+    /// `null` when empty (a Go nil slice).
+    #[serde(serialize_with = "nil_if_empty")]
+    pub servers: Vec<RaftServer>,
+    /// Raft index of this configuration.
+    pub index: u64,
+}
+
+fn nil_if_empty<S: serde::Serializer>(v: &[RaftServer], s: S) -> Result<S::Ok, S::Error> {
+    if v.is_empty() {
+        s.serialize_none()
+    } else {
+        s.collect_seq(v)
+    }
+}
+
+/// Which peer `DELETE /v1/operator/raft/peer` names.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum PeerSelector {
+    /// `?id=`: the Raft server ID.
+    Id(String),
+    /// `?address=`: the Raft address `ip:port`.
+    Address(String),
 }
 
 /// A Serf member, JSON exactly as Consul's `serf.Member`.

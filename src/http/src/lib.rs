@@ -1,6 +1,7 @@
 //! Consul-compatible HTTP API for ballast: a lean HTTP/1.1 server on
 //! glommio (httparse; keep-alive, pipelining, chunked bodies, deadlines),
-//! Consul's router and handlers (KV, txn, status, agent self/members),
+//! Consul's router and handlers (KV, txn, status, agent self/members,
+//! operator Raft),
 //! consistency modes and blocking queries over the published state
 //! snapshot. The agent supplies a [`Backend`] per service shard.
 
@@ -10,6 +11,7 @@ mod blocking;
 pub mod duration;
 mod json;
 mod kv;
+mod operator;
 pub mod params;
 mod router;
 mod server;
@@ -21,7 +23,10 @@ mod write;
 #[cfg(feature = "testing")]
 pub mod testing;
 
-pub use backend::{AgentConfig, AgentInfo, Backend, BackendError, Coord, LeaderStatus, Member};
+pub use backend::{
+    AgentConfig, AgentInfo, Backend, BackendError, Coord, LeaderStatus, Member, PeerSelector,
+    RaftConfiguration, RaftServer,
+};
 pub use server::parse::{parse_head, ChunkedDecoder, RequestHead};
 pub use server::response::{encode_response, http_date, Response};
 pub use server::Body;

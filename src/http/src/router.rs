@@ -18,6 +18,9 @@ pub(crate) enum Endpoint {
     StatusPeers,
     AgentSelf,
     AgentMembers,
+    OperatorRaftConfiguration,
+    OperatorRaftTransferLeader,
+    OperatorRaftPeer,
 }
 
 /// Registered patterns, as Consul's `http_register.go`: a trailing `/`
@@ -29,6 +32,21 @@ const ROUTES: &[(&str, &[&str], Endpoint)] = &[
     ("/v1/status/peers", &["GET"], Endpoint::StatusPeers),
     ("/v1/agent/self", &["GET"], Endpoint::AgentSelf),
     ("/v1/agent/members", &["GET"], Endpoint::AgentMembers),
+    (
+        "/v1/operator/raft/configuration",
+        &["GET"],
+        Endpoint::OperatorRaftConfiguration,
+    ),
+    (
+        "/v1/operator/raft/transfer-leader",
+        &["POST"],
+        Endpoint::OperatorRaftTransferLeader,
+    ),
+    (
+        "/v1/operator/raft/peer",
+        &["DELETE"],
+        Endpoint::OperatorRaftPeer,
+    ),
 ];
 
 /// What the index handler says when no UI is served.
@@ -107,6 +125,9 @@ async fn wrapped<B: Backend>(
         Endpoint::StatusPeers => crate::status::peers(call).await,
         Endpoint::AgentSelf => crate::agent::self_info(call),
         Endpoint::AgentMembers => crate::agent::members(call),
+        Endpoint::OperatorRaftConfiguration => crate::operator::raft_configuration(call).await,
+        Endpoint::OperatorRaftTransferLeader => crate::operator::transfer_leader(call).await,
+        Endpoint::OperatorRaftPeer => crate::operator::raft_peer(call).await,
     }
 }
 

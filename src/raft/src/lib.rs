@@ -6,6 +6,8 @@
 //! CheckQuorum with leader stickiness, ReadIndex, learners, single-server membership
 //! changes through `Config` entries (in force once appended), leadership transfer, and
 //! pipelined replication with an in-flight window per follower.
+mod accessors;
+mod commit_broadcast;
 mod config;
 mod election;
 mod log;

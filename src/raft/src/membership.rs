@@ -98,6 +98,7 @@ mod tests {
         ConfState {
             voters: v.to_vec(),
             learners: l.to_vec(),
+            ..Default::default()
         }
     }
 
@@ -105,6 +106,27 @@ mod tests {
     fn conf_round_trips_and_garbage_is_rejected() {
         let c = cs(&[1, 2, 3], &[9]);
         assert_eq!(decode_conf(&encode_conf(&c)), Some(c));
+        let with_servers = ConfState {
+            servers: vec![
+                crate::types::ServerInfo {
+                    id: 1,
+                    address: "10.0.0.1:8300".into(),
+                    node: "alpha".into(),
+                    node_id: "0b7c5e1a-0000-4000-8000-000000000001".into(),
+                },
+                crate::types::ServerInfo {
+                    id: 9,
+                    address: "[::1]:8300".into(),
+                    node: "ñode-9".into(),
+                    node_id: String::new(),
+                },
+            ],
+            ..cs(&[1, 2, 3], &[9])
+        };
+        let back = decode_conf(&encode_conf(&with_servers)).expect("decodes");
+        assert_eq!(back, with_servers);
+        assert_eq!(back.server(9).map(|s| s.address.as_str()), Some("[::1]:8300"));
+        assert_eq!(back.server(2), None);
         assert_eq!(decode_conf(&[1, 2, 3]), None);
     }
 

@@ -57,6 +57,12 @@ pub(crate) struct Progress {
     /// (recovers from an Append or a snapshot lost on the way).
     pub(crate) stall_ticks: u32,
     pub(crate) learner: bool,
+    /// Highest commit index sent to this member that it can act on (an Append's commit
+    /// capped by the entries the message proves it holds). Optimistic: a lost message
+    /// is repaired by the next heartbeat.
+    pub(crate) commit_sent: Index,
+    /// Ticks since the leader last heard from this member (`PeerStatus`, LastContact).
+    pub(crate) ticks_since_contact: u32,
 }
 
 impl Progress {
@@ -71,6 +77,8 @@ impl Progress {
             recent_active: true,
             stall_ticks: 0,
             learner,
+            commit_sent: 0,
+            ticks_since_contact: 0,
         }
     }
 
@@ -91,6 +99,8 @@ impl Progress {
         self.state = ReplicationState::Probe;
         self.probe_sent = false;
         self.pending_snapshot = 0;
+        // The member may have restarted with an older commit: assume nothing.
+        self.commit_sent = 0;
         self.inflights.reset();
         self.stall_ticks = 0;
     }
@@ -153,6 +163,10 @@ impl Progress {
             ReplicationState::Probe => self.probe_sent = true,
             ReplicationState::Snapshot => {}
         }
+    }
+
+    pub(crate) fn told_commit(&mut self, commit: Index) {
+        self.commit_sent = self.commit_sent.max(commit);
     }
 
     pub(crate) fn waiting_for_ack(&self) -> bool {

@@ -123,7 +123,11 @@ impl crate::RaftNode {
         let seq = self.reads.add(index, ctx, self_ack);
         let peers: Vec<NodeId> = self.progress.keys().copied().filter(|&p| p != me).collect();
         for to in peers {
-            let commit = self.progress.get(&to).map_or(0, |p| p.matched.min(index));
+            let Some(pr) = self.progress.get_mut(&to) else {
+                continue;
+            };
+            let commit = pr.matched.min(index);
+            pr.told_commit(commit);
             self.send(
                 to,
                 crate::MessageBody::Heartbeat {

@@ -73,6 +73,10 @@ pub struct PeerStatus {
     pub state: ReplicationState,
     pub recent_active: bool,
     pub learner: bool,
+    /// Ticks since the leader last heard an Append or heartbeat reply from this peer (0
+    /// for the leader itself; counts from the start of this leadership). Consul's
+    /// `LastContact` and autopilot's health input.
+    pub ticks_since_contact: u32,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]

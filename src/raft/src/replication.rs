@@ -30,7 +30,11 @@ impl RaftNode {
         }
         let (me, last) = (self.id, self.log.last_index());
         for (id, pr) in self.progress.iter_mut() {
-            if *id != me && pr.waiting_for_ack() && pr.matched < last {
+            if *id == me {
+                continue;
+            }
+            pr.ticks_since_contact = pr.ticks_since_contact.saturating_add(1);
+            if pr.waiting_for_ack() && pr.matched < last {
                 pr.stall_ticks = pr.stall_ticks.saturating_add(1);
             }
         }
@@ -86,6 +90,7 @@ impl RaftNode {
             let meta = self.snapshot_meta();
             if let Some(pr) = self.progress.get_mut(&to) {
                 pr.become_snapshot(meta.index);
+                pr.told_commit(meta.index);
             }
             self.send(to, MessageBody::InstallSnapshot { meta });
             return true;
@@ -97,6 +102,8 @@ impl RaftNode {
         let commit = self.log.committed;
         if let Some(pr) = self.progress.get_mut(&to) {
             pr.sent_append(last);
+            // The follower commits no further than the last entry this message carries.
+            pr.told_commit(commit.min(last.max(prev_index)));
         }
         self.send(
             to,
@@ -113,12 +120,17 @@ impl RaftNode {
     pub(crate) fn bcast_heartbeat(&mut self) {
         let read_ctx = self.reads.last_seq();
         let commit = self.log.committed;
+        let me = self.id;
         let beats: Vec<(NodeId, Index)> = self
             .progress
-            .iter()
-            .filter(|(id, _)| **id != self.id)
+            .iter_mut()
+            .filter(|(id, _)| **id != me)
             // Never tell a follower to commit past what it is known to hold.
-            .map(|(id, p)| (*id, p.matched.min(commit)))
+            .map(|(id, p)| {
+                let c = p.matched.min(commit);
+                p.told_commit(c);
+                (*id, c)
+            })
             .collect();
         for (to, commit) in beats {
             self.send(to, MessageBody::Heartbeat { commit, read_ctx });
@@ -126,6 +138,14 @@ impl RaftNode {
     }
 
     pub(crate) fn step_leader(&mut self, from: NodeId, body: MessageBody) {
+        if let Some(pr) = self.progress.get_mut(&from) {
+            if matches!(
+                body,
+                MessageBody::AppendResp { .. } | MessageBody::HeartbeatResp { .. }
+            ) {
+                pr.ticks_since_contact = 0;
+            }
+        }
         match body {
             MessageBody::AppendResp {
                 reject,
@@ -180,9 +200,8 @@ impl RaftNode {
             ReplicationState::Replicate => pr.inflights.free_le(index),
         }
         let matched = pr.matched;
-        if self.maybe_commit() {
-            // Followers learn the new commit index on the next Append or heartbeat.
-        }
+        // Tells every replicating follower about a new commit index at once.
+        self.commit_and_broadcast();
         if self.role != Role::Leader {
             return; // committing our own removal stepped us down
         }
@@ -190,6 +209,8 @@ impl RaftNode {
             self.send_append(from, true);
         }
         while self.send_append(from, false) {}
+        // This follower may have just caught up to a commit it was not told about yet.
+        self.send_commit(from);
         if self.transferee == Some(from) && matched == last {
             self.send(from, MessageBody::TimeoutNow);
         }

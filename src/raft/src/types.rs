@@ -37,6 +37,17 @@ pub struct HardState {
     pub commit: Index,
 }
 
+/// Where a server is reached and what operators call it: carried through Config entries and
+/// snapshots unchanged (like hashicorp/raft's Configuration.Servers); the core never reads it.
+#[derive(Archive, Serialize, Deserialize, Clone, Debug, Default, PartialEq, Eq)]
+#[rkyv(derive(Debug))]
+pub struct ServerInfo {
+    pub id: NodeId,
+    pub address: String,
+    pub node: String,
+    pub node_id: String,
+}
+
 /// The cluster membership in force.
 #[derive(Archive, Serialize, Deserialize, Clone, Debug, Default, PartialEq, Eq)]
 #[rkyv(derive(Debug))]
@@ -44,6 +55,16 @@ pub struct ConfState {
     pub voters: Vec<NodeId>,
     /// Non-voters: replicate and serve stale reads, never vote nor count for quorum.
     pub learners: Vec<NodeId>,
+    /// Addresses and names of the members, opaque to the core (quorum and replication
+    /// only look at `voters`/`learners`).
+    pub servers: Vec<ServerInfo>,
+}
+
+impl ConfState {
+    /// The address book entry for `id`, if the membership carries one.
+    pub fn server(&self, id: NodeId) -> Option<&ServerInfo> {
+        self.servers.iter().find(|s| s.id == id)
+    }
 }
 
 /// Where a state-store snapshot ends in the log.

@@ -10,6 +10,7 @@ mod frame;
 mod hard_state;
 mod log;
 mod memlock;
+mod prepare;
 mod recovery;
 mod scan;
 mod segment;

@@ -149,7 +149,7 @@ pub(crate) async fn scan_log(log_dir: &Path) -> Result<Scanned, StorageError> {
         segments.push(Segment {
             first_index,
             path,
-            file,
+            file: std::rc::Rc::new(file),
             offsets,
             terms,
             end,

@@ -1,6 +1,7 @@
 //! One segment file of the log: `<dir>/log/<first_index:020>.seg`, frames back to back
 //! from offset 0, zeros (or end of file) after the last frame.
 use std::path::{Path, PathBuf};
+use std::rc::Rc;
 
 use glommio::io::DmaFile;
 
@@ -32,7 +33,8 @@ pub(crate) fn parse_segment_name(path: &Path) -> Option<Result<u64, StorageError
 pub(crate) struct Segment {
     pub first_index: u64,
     pub path: PathBuf,
-    pub file: DmaFile,
+    /// Shared with the preparer while this is the active segment.
+    pub file: Rc<DmaFile>,
     /// Byte offset of entry `first_index + i`.
     pub offsets: Vec<u64>,
     /// Term of entry `first_index + i` (Raft asks for terms of recent entries often).

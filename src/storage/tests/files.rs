@@ -92,6 +92,7 @@ fn meta(index: u64, term: u64) -> SnapshotMeta {
         conf: ConfState {
             voters: vec![1, 2, 3],
             learners: vec![9],
+            servers: Vec::new(),
         },
     }
 }

@@ -9,6 +9,7 @@ use rand::{Rng, SeedableRng};
 fn small_segments() -> LogOptions {
     LogOptions {
         segment_bytes: 16 * 1024,
+        ..LogOptions::default()
     }
 }
 

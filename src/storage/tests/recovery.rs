@@ -10,6 +10,7 @@ use common::*;
 fn opts() -> LogOptions {
     LogOptions {
         segment_bytes: 16 * 1024,
+        ..LogOptions::default()
     }
 }
 

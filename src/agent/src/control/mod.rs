@@ -1,35 +1,55 @@
-//! The control shard: Raft, the log, apply and publish. It runs on its own executor (or in
-//! its own high-share task queue when everything shares one core) and does no blocking
-//! work: disk I/O through io_uring, snapshots on a helper thread, bounded queues only.
+//! The control shard: Raft, the log, apply and publish, and the server-to-server
+//! transport. It runs on its own executor (or in its own high-share task queue when
+//! everything shares one core) and does no blocking work: disk I/O through io_uring,
+//! snapshots on a helper thread, bounded queues only.
+mod discovery;
+mod forward;
+mod frames;
+mod install;
+mod membership;
+mod net;
 mod notify;
+mod peers_json;
+mod proto;
 mod recovery;
 mod snapshotter;
 mod state;
+mod view_sync;
 
 use std::cell::RefCell;
-use std::path::PathBuf;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
 use std::rc::Rc;
 use std::time::Duration;
 
-use ballast_raft::{Config, HardState, NodeId};
+use ballast_raft::{Config, HardState, ServerInfo};
+use ballast_rpc::{Transport, TransportOptions};
 use ballast_shards::{QueueReceiver, QueueSender};
 use ballast_storage::{save_hard_state, RaftLog};
 use ballast_store::Store;
 
+use crate::cluster_view::ClusterView;
 use crate::lifecycle::ShutdownFlag;
 use crate::messages::{ToControl, ToService, WriteFailure};
 use crate::view::RaftView;
+pub use discovery::DiscoverySetup;
 use notify::Notify;
 use snapshotter::Snapshotter;
-use state::Control;
-
+use state::{Control, ControlParts};
 
 pub struct ControlSetup {
     pub data_dir: PathBuf,
     pub raft: Config,
-    pub self_id: NodeId,
+    pub me: ServerInfo,
+    /// A server that is its own cluster (dev, -bootstrap, -bootstrap-expect=1).
+    pub single_server: bool,
+    /// Where other servers reach this one (server port, and the Serf LAN port that join
+    /// addresses name until gossip takes it over).
+    pub rpc_listen: Vec<SocketAddr>,
+    pub discovery: DiscoverySetup,
     pub store: Store,
     pub view: RaftView,
+    pub cluster: ClusterView,
     pub tick: Duration,
     pub snapshot_threshold: u64,
     pub trailing_logs: u64,
@@ -42,7 +62,12 @@ pub async fn run_control(
     to_services: Vec<QueueSender<ToService>>,
     from_services: Vec<QueueReceiver<ToControl>>,
 ) -> Result<(), String> {
-    let rec = match recovery::recover(&setup.data_dir, setup.raft.clone(), setup.self_id, setup.store.clone()).await {
+    let initial = if setup.single_server {
+        ballast_raft::ConfState { voters: vec![setup.me.id], learners: vec![], servers: vec![setup.me.clone()] }
+    } else {
+        ballast_raft::ConfState::default()
+    };
+    let rec = match recovery::recover(&setup.data_dir, setup.raft.clone(), initial, setup.store.clone()).await {
         Ok(r) => r,
         Err(e) => {
             for link in &to_services {
@@ -57,29 +82,69 @@ pub async fn run_control(
         HardState { term: st.term, vote: st.vote, commit: st.commit }
     };
     let last_snapshot = rec.snapshot.as_ref().map_or(0, |s| s.index);
-    let ctl = Rc::new(RefCell::new(Control::new(rec.raft, rec.applier, setup.view.clone(), to_services, last_snapshot)));
+    let transport = Transport::new(setup.me.id, TransportOptions::default());
+    let mut control = Control::new(ControlParts {
+        raft: rec.raft,
+        applier: rec.applier,
+        view: setup.view.clone(),
+        cluster: setup.cluster.clone(),
+        transport: transport.clone(),
+        me: setup.me.clone(),
+        datacenter: setup.discovery.datacenter.clone(),
+        links: to_services,
+        last_snapshot,
+        conf_applied: rec.conf_applied,
+    });
+    if let (Some(meta), Some(bytes)) = (&rec.snapshot, rec.snapshot_bytes) {
+        control.snapshot_bytes = Some((meta.index, Rc::new(bytes)));
+    }
+    let ctl = Rc::new(RefCell::new(control));
     let mut log = rec.log;
+    let notify = Rc::new(Notify::default());
     {
         let mut c = ctl.borrow_mut();
         let st = c.raft.status();
-        if st.conf.voters == [setup.self_id] && st.conf.learners.is_empty() {
+        if st.conf.voters == [setup.me.id] && st.conf.learners.is_empty() {
             // A single voter needs nobody's vote: elect at once instead of after a timeout.
             c.raft.campaign();
         }
+        view_sync::sync(&mut c);
         c.broadcast(|| ToService::Started);
     }
-    let notify = Rc::new(Notify::default());
+    for addr in &setup.rpc_listen {
+        let listener = glommio::net::TcpListener::bind(addr).map_err(|e| format!("binding the server RPC port {addr}: {e}"))?;
+        let (c1, n1, c2, n2) = (ctl.clone(), notify.clone(), ctl.clone(), notify.clone());
+        ballast_rpc::serve(
+            listener,
+            setup.me.id,
+            Rc::new(move |from, inbound| net::on_inbound(&c1, &n1, from, inbound)),
+            Rc::new(move |bytes| net::handle_call(c2.clone(), n2.clone(), bytes)),
+            TransportOptions::default(),
+        )
+        .detach();
+    }
+    if !setup.single_server || !setup.discovery.join.is_empty() {
+        glommio::spawn_local(discovery::run_discovery(ctl.clone(), notify.clone(), setup.discovery.clone(), setup.shutdown.clone()))
+            .detach();
+    }
 
     for (shard, rx) in from_services.into_iter().enumerate() {
         let (ctl, notify) = (ctl.clone(), notify.clone());
         glommio::spawn_local(async move {
             let mut batch = Vec::with_capacity(256);
             while rx.recv_batch(&mut batch, 256).await > 0 {
-                let mut c = ctl.borrow_mut();
-                for msg in batch.drain(..) {
-                    c.on_request(shard, msg);
+                let mut forwards = Vec::new();
+                {
+                    let mut c = ctl.borrow_mut();
+                    for msg in batch.drain(..) {
+                        if let Some(f) = c.on_request(shard, msg) {
+                            forwards.push(f);
+                        }
+                    }
                 }
-                drop(c);
+                for f in forwards {
+                    forward::spawn_forward(&ctl, &notify, f);
+                }
                 notify.signal();
             }
         })
@@ -96,6 +161,7 @@ pub async fn run_control(
                     c.refresh_view();
                     c.resend_missed();
                     c.reap_tombstones();
+                    view_sync::sync(&mut c);
                 }
                 notify.signal();
                 if shutdown.is_set() {
@@ -112,15 +178,19 @@ pub async fn run_control(
         if setup.shutdown.is_set() {
             break Ok(());
         }
-        if let Err(e) = drain_ready(&ctl, &mut log, &raft_dir, &mut saved).await {
+        if let Err(e) = bootstrap_if_asked(&ctl, &mut log, &raft_dir, &mut saved, &setup.raft).await {
+            break Err(e);
+        }
+        if let Err(e) = drain_ready(&ctl, &notify, &mut log, &raft_dir, &mut saved).await {
             ctl.borrow_mut().fail_writes(WriteFailure::Storage(e.clone()));
             break Err(e);
         }
-        if let Some(meta) = snaps.poll() {
+        if let Some((meta, bytes)) = snaps.poll() {
             let compact_to = meta.index.saturating_sub(setup.trailing_logs);
             let dropped = {
                 let mut c = ctl.borrow_mut();
                 c.last_snapshot = meta.index;
+                c.snapshot_bytes = Some((meta.index, Rc::new(bytes)));
                 c.raft.compact(meta)
             };
             // Segments go only once the core let go of the entries (applied and durable);
@@ -150,19 +220,42 @@ pub async fn run_control(
     result
 }
 
-/// Persists and applies every Ready the core has: term/vote in their own file when they
-/// changed, entries with one write and one fdatasync (group commit: all proposals that
-/// arrived meanwhile go in the same batch), then apply and reply. (`rd.snapshot`, a snapshot
-/// received from a leader, and `rd.messages` appear once there are peers: next issue.)
-async fn drain_ready(ctl: &Rc<RefCell<Control>>, log: &mut RaftLog, raft_dir: &std::path::Path, saved: &mut HardState) -> Result<(), String> {
+/// Writes the first configuration discovery agreed on (`-bootstrap-expect`): term 1, a
+/// Config entry at index 1 naming all expected servers, identical on each of them.
+async fn bootstrap_if_asked(ctl: &Rc<RefCell<Control>>, log: &mut RaftLog, raft_dir: &Path, saved: &mut HardState, cfg: &Config) -> Result<(), String> {
+    let Some(conf) = ctl.borrow_mut().pending_bootstrap.take() else { return Ok(()) };
+    if ctl.borrow().configured() {
+        return Ok(()); // another server's configuration reached us meanwhile
+    }
+    let entry = ballast_raft::Entry { term: 1, index: 1, kind: ballast_raft::EntryKind::Config, data: ballast_raft::encode_conf(&conf) };
+    let hs = HardState { term: 1, vote: 0, commit: 0 };
+    save_hard_state(raft_dir, &hs).await.map_err(|e| format!("saving raft term and vote: {e}"))?;
+    *saved = hs;
+    log.append(std::slice::from_ref(&entry)).await.map_err(|e| format!("writing the raft log: {e}"))?;
+    let boot = ballast_raft::Bootstrap { hard_state: hs, conf: Default::default(), snapshot: None, entries: vec![entry] };
+    let raft = ballast_raft::RaftNode::new(cfg.clone(), boot, rand::random()).map_err(|e| e.to_string())?;
+    let mut c = ctl.borrow_mut();
+    c.raft = raft;
+    view_sync::sync(&mut c);
+    Ok(())
+}
+
+/// Persists and applies every Ready the core has: an installed snapshot first, term/vote
+/// in their own file when they changed, entries with one write and one fdatasync (group
+/// commit: all proposals that arrived meanwhile go in the same batch, written as the exact
+/// frames the leader shipped), then apply and reply, then send the messages.
+async fn drain_ready(ctl: &Rc<RefCell<Control>>, notify: &Rc<Notify>, log: &mut RaftLog, raft_dir: &Path, saved: &mut HardState) -> Result<(), String> {
     loop {
-        let rd = {
+        let mut rd = {
             let mut c = ctl.borrow_mut();
             if !c.raft.has_ready() {
                 return Ok(());
             }
             c.raft.ready()
         };
+        if let Some(meta) = rd.snapshot.clone() {
+            install::install_snapshot(ctl, log, raft_dir, meta).await?;
+        }
         // Term and vote first: a log entry of a term the hard state does not know yet would
         // make the log unrecoverable after a crash between the two writes.
         if let Some(hs) = rd.hard_state {
@@ -171,9 +264,20 @@ async fn drain_ready(ctl: &Rc<RefCell<Control>>, log: &mut RaftLog, raft_dir: &s
                 *saved = hs;
             }
         }
-        if !rd.entries.is_empty() {
-            log.append(&rd.entries).await.map_err(|e| format!("writing the raft log: {e}"))?;
+        let conf_changed = rd.snapshot.is_some() || rd.entries.iter().any(|e| e.kind == ballast_raft::EntryKind::Config);
+        if let (Some(first), Some(last)) = (rd.entries.first(), rd.entries.last()) {
+            let (first, last) = (first.index, last.index);
+            let frames = ctl.borrow_mut().frames.frames_for(&rd.entries)?;
+            log.append_frames(&frames, first, last).await.map_err(|e| format!("writing the raft log: {e}"))?;
         }
-        ctl.borrow_mut().after_persist(rd);
+        let messages = std::mem::take(&mut rd.messages);
+        {
+            let mut c = ctl.borrow_mut();
+            c.after_persist(rd);
+            if conf_changed {
+                view_sync::sync(&mut c);
+            }
+        }
+        net::send_messages(ctl, notify, messages);
     }
 }

@@ -13,8 +13,8 @@ pub struct Snapshotter {
     dir: PathBuf,
     threshold: u64,
     in_progress: bool,
-    tx: SyncSender<Result<SnapshotMeta, String>>,
-    rx: Receiver<Result<SnapshotMeta, String>>,
+    tx: SyncSender<Result<(SnapshotMeta, Vec<u8>), String>>,
+    rx: Receiver<Result<(SnapshotMeta, Vec<u8>), String>>,
 }
 
 impl Snapshotter {
@@ -38,7 +38,7 @@ impl Snapshotter {
         let spawned = std::thread::Builder::new().name("ballast-snapshot".into()).spawn(move || {
             let bytes = encode_snapshot(&state);
             let result = ballast_storage::write_snapshot(&dir, &meta, &bytes)
-                .map(|_| meta)
+                .map(|_| (meta, bytes))
                 .map_err(|e| e.to_string());
             let _ = tx.send(result);
         });
@@ -48,13 +48,14 @@ impl Snapshotter {
         }
     }
 
-    /// A finished snapshot, if one completed since the last poll.
-    pub fn poll(&mut self) -> Option<SnapshotMeta> {
+    /// A finished snapshot and its bytes (shipped to followers that fall behind), if one
+    /// completed since the last poll.
+    pub fn poll(&mut self) -> Option<(SnapshotMeta, Vec<u8>)> {
         match self.rx.try_recv() {
-            Ok(Ok(meta)) => {
+            Ok(Ok((meta, bytes))) => {
                 self.in_progress = false;
                 tracing::info!(index = meta.index, "state-store snapshot written");
-                Some(meta)
+                Some((meta, bytes))
             }
             Ok(Err(e)) => {
                 self.in_progress = false;

@@ -5,13 +5,14 @@ use std::rc::Rc;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use ballast_http::{AgentInfo, Backend, BackendError, LeaderStatus, Member};
+use ballast_http::{AgentInfo, Backend, BackendError, LeaderStatus, Member, PeerSelector, RaftConfiguration, RaftServer};
 use ballast_shards::{QueueSender, TrySendError};
 use ballast_store::{encode_command, ApplyResult, Command, StateSnapshot, Store, WatchRegistry};
 
 use super::pending::Pending;
+use crate::cluster_view::ClusterView;
 use crate::identity::Identity;
-use crate::messages::{ToControl, WriteFailure};
+use crate::messages::{OperatorOp, ToControl, WriteFailure};
 use crate::view::RaftView;
 
 /// How long a write waits for a leader before answering "No cluster leader" (Consul's
@@ -21,22 +22,27 @@ const COMMIT_TIMEOUT: Duration = Duration::from_secs(30);
 
 pub type WriteSlots = Pending<Result<ApplyResult, WriteFailure>>;
 pub type ReadSlots = Pending<Result<(), WriteFailure>>;
+pub type OperatorSlots = Pending<Result<(), BackendError>>;
 
 pub struct ServiceBackend {
     pub store: Store,
     pub view: RaftView,
+    pub cluster: ClusterView,
     pub to_control: QueueSender<ToControl>,
     pub writes: Rc<WriteSlots>,
     pub reads: Rc<ReadSlots>,
+    pub ops: Rc<OperatorSlots>,
     pub watches: WatchRegistry,
     pub identity: Arc<Identity>,
 }
 
 impl ServiceBackend {
+    /// Waits (Consul's rpc_hold_timeout) until this server can lead the request or knows a
+    /// leader to forward it to.
     async fn await_leader(&self) -> Result<(), BackendError> {
         let deadline = Instant::now() + HOLD_TIMEOUT;
         let mut pause = Duration::from_millis(5);
-        while !self.view.is_leader_ready() {
+        while !(self.view.is_leader_ready() || self.view.leader_id().is_some_and(|l| l != self.identity.raft_id)) {
             if Instant::now() >= deadline {
                 return Err(BackendError::NoLeader);
             }
@@ -44,6 +50,16 @@ impl ServiceBackend {
             pause = (pause * 2).min(Duration::from_millis(200));
         }
         Ok(())
+    }
+
+    async fn operate(&self, op: OperatorOp) -> Result<(), BackendError> {
+        self.await_leader().await?;
+        let ticket = self.ops.begin().ok_or_else(|| BackendError::Overloaded("rate limit exceeded".into()))?;
+        self.enqueue(ToControl::Operator { id: ticket.id, op })?;
+        match with_deadline(ticket, COMMIT_TIMEOUT).await {
+            Some(result) => result,
+            None => Err(BackendError::Timeout),
+        }
     }
 
     fn enqueue(&self, msg: ToControl) -> Result<(), BackendError> {
@@ -60,7 +76,7 @@ fn map_failure(f: WriteFailure) -> BackendError {
         WriteFailure::NoLeader => BackendError::NoLeader,
         WriteFailure::Overloaded(m) => BackendError::Overloaded(m),
         WriteFailure::LeadershipLost => BackendError::Internal("leadership lost while committing log".into()),
-        WriteFailure::Storage(m) => BackendError::Internal(m),
+        WriteFailure::Storage(m) | WriteFailure::Forward(m) => BackendError::Internal(m),
         WriteFailure::ShuttingDown => BackendError::ShuttingDown,
     }
 }
@@ -84,7 +100,7 @@ impl Backend for ServiceBackend {
             is_leader: self.view.is_leader_ready(),
             known_leader: self.view.known_leader(),
             last_contact_ms: self.view.last_contact_ms(),
-            leader_addr: leader.and_then(|id| self.identity.server_addr_of(id)),
+            leader_addr: leader.and_then(|id| self.cluster.load().server(id).map(|s| s.info.address.clone())),
         }
     }
 
@@ -117,7 +133,44 @@ impl Backend for ServiceBackend {
     }
 
     fn raft_peers(&self) -> Vec<String> {
-        self.identity.raft_peers()
+        // Consul lists the voters' addresses.
+        self.cluster.load().servers.iter().filter(|s| s.voter).map(|s| s.info.address.clone()).collect()
+    }
+
+    async fn raft_configuration(&self, stale: bool) -> Result<RaftConfiguration, BackendError> {
+        if !stale {
+            // Consul answers from the leader; a ReadIndex round gives the same guarantee.
+            if !self.view.is_leader_ready() {
+                self.consistent_barrier().await?;
+            }
+        }
+        let info = self.cluster.load();
+        let servers = info
+            .servers
+            .iter()
+            .map(|s| RaftServer {
+                id: s.info.node_id.clone(),
+                node: if s.info.node.is_empty() { "(unknown)".into() } else { s.info.node.clone() },
+                address: s.info.address.clone(),
+                leader: info.leader == Some(s.info.id),
+                protocol_version: "3".into(),
+                voter: s.voter,
+                last_index: s.last_index,
+            })
+            .collect();
+        Ok(RaftConfiguration { servers, index: info.conf_index.max(info.commit) })
+    }
+
+    async fn remove_raft_peer(&self, peer: PeerSelector) -> Result<(), BackendError> {
+        let op = match peer {
+            PeerSelector::Id(key) => OperatorOp::RemovePeer { by_id: true, key },
+            PeerSelector::Address(key) => OperatorOp::RemovePeer { by_id: false, key },
+        };
+        self.operate(op).await
+    }
+
+    async fn transfer_leader(&self, to: Option<String>) -> Result<(), BackendError> {
+        self.operate(OperatorOp::TransferLeader { to: to.unwrap_or_default() }).await
     }
 
     fn members(&self, wan: bool) -> Vec<Member> {

@@ -11,6 +11,7 @@ use ballast_http::ServerOptions;
 use ballast_shards::{QueueReceiver, QueueSender};
 use ballast_store::{Store, WatchRegistry};
 
+use crate::cluster_view::ClusterView;
 use crate::identity::Identity;
 use crate::messages::{ToControl, ToService, WriteFailure};
 use crate::view::RaftView;
@@ -27,6 +28,7 @@ pub struct ServiceSetup {
     pub http_addrs: Vec<SocketAddr>,
     pub store: Store,
     pub view: RaftView,
+    pub cluster: ClusterView,
     pub identity: Arc<Identity>,
     pub kv_max_value_size: usize,
     pub txn_max_req_len: usize,
@@ -47,9 +49,11 @@ pub async fn run_service(
     let backend = Rc::new(ServiceBackend {
         store: setup.store,
         view: setup.view,
+        cluster: setup.cluster,
         to_control,
         writes: Pending::new(MAX_IN_FLIGHT),
         reads: Pending::new(MAX_IN_FLIGHT),
+        ops: Pending::new(64),
         watches: WatchRegistry::new(),
         identity: setup.identity,
     });
@@ -86,12 +90,14 @@ pub async fn run_service(
             match msg {
                 ToService::Written { id, result } => backend.writes.complete(id, result),
                 ToService::ReadReady { id, result } => backend.reads.complete(id, result),
+                ToService::OperatorDone { id, result } => backend.ops.complete(id, result),
                 ToService::Changes(cs) => {
                     backend.watches.notify(&cs);
                 }
                 ToService::Shutdown => {
                     backend.writes.fail_all(|| Err(WriteFailure::ShuttingDown));
                     backend.reads.fail_all(|| Err(WriteFailure::ShuttingDown));
+                    backend.ops.fail_all(|| Err(ballast_http::BackendError::ShuttingDown));
                     return Ok(());
                 }
                 ToService::Started | ToService::Fatal => {}

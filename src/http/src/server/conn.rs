@@ -41,6 +41,7 @@ pub struct Request {
     pub consul_token: Option<String>,
     pub authorization: Option<String>,
     pub cache_control: Option<String>,
+    pub consul_partition: Option<String>,
     pub body: Body,
 }
 
@@ -54,6 +55,7 @@ impl Request {
             consul_token: head.consul_token,
             authorization: head.authorization,
             cache_control: head.cache_control,
+            consul_partition: head.consul_partition,
             body,
         }
     }

@@ -23,6 +23,8 @@ pub struct RequestHead {
     pub consul_token: Option<String>,
     pub authorization: Option<String>,
     pub cache_control: Option<String>,
+    /// `X-Consul-Partition` (an Enterprise header Consul CE refuses).
+    pub consul_partition: Option<String>,
 }
 
 /// Why a head was refused; each maps to the status Go's server sends
@@ -61,6 +63,7 @@ pub fn parse_head(buf: &[u8]) -> Result<Option<(RequestHead, usize)>, HeadError>
     let mut consul_token = None;
     let mut authorization = None;
     let mut cache_control = None;
+    let mut consul_partition = None;
     for h in req.headers.iter() {
         let value = std::str::from_utf8(h.value).unwrap_or("").trim();
         let name = h.name;
@@ -92,6 +95,8 @@ pub fn parse_head(buf: &[u8]) -> Result<Option<(RequestHead, usize)>, HeadError>
             authorization.get_or_insert_with(|| value.to_string());
         } else if name.eq_ignore_ascii_case("cache-control") {
             cache_control.get_or_insert_with(|| value.to_string());
+        } else if name.eq_ignore_ascii_case("x-consul-partition") {
+            consul_partition.get_or_insert_with(|| value.to_string());
         }
     }
     if minor >= 1 && !has_host {
@@ -121,6 +126,7 @@ pub fn parse_head(buf: &[u8]) -> Result<Option<(RequestHead, usize)>, HeadError>
             consul_token,
             authorization,
             cache_control,
+            consul_partition,
         },
         len,
     )))

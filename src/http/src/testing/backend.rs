@@ -10,7 +10,11 @@ use std::sync::Arc;
 
 use ballast_store::{Applier, ApplyResult, Command, StateSnapshot, Store, WatchRegistry};
 
-use crate::backend::{AgentConfig, AgentInfo, Backend, BackendError, LeaderStatus, Member};
+use super::raft::FakeRaft;
+use crate::backend::{
+    AgentConfig, AgentInfo, Backend, BackendError, LeaderStatus, Member, PeerSelector,
+    RaftConfiguration,
+};
 
 /// In-process backend for tests: single node, leader unless told otherwise.
 pub struct TestBackend {
@@ -27,6 +31,8 @@ pub struct TestBackend {
     pub barriers: Cell<u64>,
     /// Number of proposals applied.
     pub proposals: Cell<u64>,
+    /// The Raft configuration the operator endpoints see and change.
+    pub raft: FakeRaft,
 }
 
 impl TestBackend {
@@ -49,6 +55,7 @@ impl TestBackend {
             barrier_error: RefCell::new(None),
             barriers: Cell::new(0),
             proposals: Cell::new(0),
+            raft: FakeRaft::new(),
         })
     }
 
@@ -66,6 +73,7 @@ impl TestBackend {
 
     /// Replace the leadership view.
     pub fn set_leader(&self, status: LeaderStatus) {
+        self.raft.set_known_leader(status.known_leader);
         *self.leader.borrow_mut() = status;
     }
 
@@ -159,5 +167,17 @@ impl Backend for TestBackend {
             delegate_max: 5,
             delegate_cur: 4,
         }]
+    }
+
+    async fn raft_configuration(&self, stale: bool) -> Result<RaftConfiguration, BackendError> {
+        self.raft.read(stale)
+    }
+
+    async fn remove_raft_peer(&self, peer: PeerSelector) -> Result<(), BackendError> {
+        self.raft.remove(peer)
+    }
+
+    async fn transfer_leader(&self, to: Option<String>) -> Result<(), BackendError> {
+        self.raft.transfer(to)
     }
 }

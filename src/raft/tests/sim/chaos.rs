@@ -1,5 +1,6 @@
 //! Randomized fault schedules and the end-of-run checks.
 use crate::checker::check_log_matching;
+use crate::kv::Command;
 use crate::world::{Ev, Tuning, World};
 use ballast_raft::{Config, NodeId, Role};
 use rand::seq::SliceRandom;
@@ -15,7 +16,7 @@ pub struct Scenario {
 }
 
 /// Different seeds exercise different flow-control limits.
-fn tuning(seed: u64) -> Tuning {
+pub fn tuning(seed: u64) -> Tuning {
     let cfgs: [fn(NodeId) -> Config; 3] = [
         Config::new,
         |id| Config {
@@ -86,7 +87,7 @@ pub fn fault(w: &mut World) {
         Some(l) if w.rng.gen_bool(0.5) => l,
         _ => *ids.choose(&mut w.rng).expect("nodes"),
     };
-    match w.rng.gen_range(0..11) {
+    match w.rng.gen_range(0..15) {
         0 | 1 if w.crashes => w.crash(pick),
         2 | 3 => {
             if let Some(&c) = w.crashed().choose(&mut w.rng) {
@@ -113,6 +114,30 @@ pub fn fault(w: &mut World) {
             w.net.max_delay = *[6, 15, 40].choose(&mut w.rng).expect("non-empty");
         }
         9 | 10 if w.membership => membership_change(w),
+        11 => {
+            // A flaky link: part of the traffic to and from one node is lost.
+            let pct = w.rng.gen_range(20..=60);
+            w.net.lossy.insert(pick, pct);
+        }
+        12 => {
+            // One-way loss on any link, not only from the leader.
+            let other = *ids.choose(&mut w.rng).expect("nodes");
+            if other != pick {
+                w.net.blocked.insert((pick, other));
+            }
+        }
+        13 => {
+            // A stopped process (GC pause, SIGSTOP, a VM migration).
+            let hold = w.rng.gen_bool(0.5);
+            w.pause(pick, hold);
+        }
+        14 => {
+            let paused: Vec<NodeId> = w.paused.keys().copied().collect();
+            if let Some(&p) = paused.choose(&mut w.rng) {
+                let burst = w.rng.gen_range(0..=30);
+                w.resume(p, burst);
+            }
+        }
         _ => {}
     }
 }
@@ -146,6 +171,10 @@ fn membership_change(w: &mut World) {
 
 fn heal(w: &mut World) {
     w.healed = true;
+    let paused: Vec<NodeId> = w.paused.keys().copied().collect();
+    for p in paused {
+        w.resume(p, 0);
+    }
     w.net.heal();
     w.net.drop_pct = 0;
     w.net.dup_pct = 0;
@@ -186,14 +215,16 @@ fn final_checks(w: &mut World, seed: u64) {
         .copied()
         .collect();
     let max_acked = w.acked.iter().map(|a| a.0).max().unwrap_or(0);
-    for (idx, value, _) in &w.acked {
+    for (idx, op_id, _) in &w.acked {
         let e = &w.check.applied[idx];
         assert_eq!(
-            e.data,
-            value.to_le_bytes(),
+            Command::decode(&e.data).map(|c| c.op_id),
+            Some(*op_id),
             "seed {seed}: acknowledged entry {idx} was replaced"
         );
     }
+    w.stats.ops_checked += w.history.len() as u64;
+    w.stats.search_states += w.history.check(seed);
     for m in members {
         let applied = w.hosts[&m].applied;
         if applied < max_acked {

@@ -1,11 +1,12 @@
 //! Simulated disk: only what a finished persist wrote survives a crash.
+use crate::kv::Sm;
 use ballast_raft::{Bootstrap, ConfState, Entry, HardState, Index, SnapshotMeta};
 
 #[derive(Clone, Debug, Default)]
 pub struct Disk {
     pub hard: HardState,
-    /// Snapshot metadata plus the state machine it captures (applied index, chain hash).
-    pub snapshot: Option<(SnapshotMeta, u64)>,
+    /// Snapshot metadata plus the state machine it captures.
+    pub snapshot: Option<(SnapshotMeta, Sm)>,
     /// Log entries after the snapshot.
     pub entries: Vec<Entry>,
     pub initial_conf: ConfState,
@@ -50,16 +51,16 @@ impl Disk {
         self.entries.extend_from_slice(ents);
     }
 
-    pub fn install_snapshot(&mut self, meta: SnapshotMeta, hash: u64) {
+    pub fn install_snapshot(&mut self, meta: SnapshotMeta, sm: Sm) {
         self.entries.clear();
-        self.snapshot = Some((meta, hash));
+        self.snapshot = Some((meta, sm));
     }
 
     /// Drops entries covered by a local snapshot at `meta.index`.
-    pub fn compact(&mut self, meta: SnapshotMeta, hash: u64) {
+    pub fn compact(&mut self, meta: SnapshotMeta, sm: Sm) {
         let drop = (meta.index - self.snap_index()) as usize;
         self.entries.drain(..drop.min(self.entries.len()));
-        self.snapshot = Some((meta, hash));
+        self.snapshot = Some((meta, sm));
     }
 
     pub fn bootstrap(&self) -> Bootstrap {

@@ -5,9 +5,13 @@
 //! `SIM_SEED=s` replays one seed.
 mod chaos;
 mod checker;
+mod client;
 mod clock;
 mod disk;
+mod kv;
+mod linearizability;
 mod net;
+mod stuck_follower;
 mod world;
 
 use chaos::Scenario;
@@ -88,4 +92,55 @@ fn membership_changes_under_faults() {
     sc.membership = true;
     let (acked, _) = run_all(&sc);
     eprintln!("membership: {acked} proposals acknowledged");
+}
+
+/// Seeds per stuck-follower scenario: fewer than the chaos runs (each is long), scaled
+/// with SIM_SEEDS.
+fn stuck_seeds() -> Vec<u64> {
+    let s = seeds();
+    if std::env::var("SIM_SEED").is_ok() {
+        return s;
+    }
+    let n = (s.len() as u64 * 2 / 5).max(1);
+    (1..=n).collect()
+}
+
+fn run_stuck(n: u64, trouble: stuck_follower::Trouble) {
+    let mut stats = world::Stats::default();
+    for seed in stuck_seeds() {
+        stats += stuck_follower::run(seed, n, trouble).stats;
+    }
+    eprintln!("{n} nodes, {trouble:?}: {stats:?}");
+}
+
+#[test]
+fn follower_losing_every_leader_message_causes_no_election_3_nodes() {
+    run_stuck(3, stuck_follower::Trouble::LeaderToFollowerLost);
+}
+
+#[test]
+fn follower_losing_every_leader_message_causes_no_election_5_nodes() {
+    run_stuck(5, stuck_follower::Trouble::LeaderToFollowerLost);
+}
+
+#[test]
+fn paused_follower_causes_no_election_3_nodes() {
+    run_stuck(3, stuck_follower::Trouble::Paused { hold: true });
+    run_stuck(3, stuck_follower::Trouble::Paused { hold: false });
+}
+
+#[test]
+fn paused_follower_causes_no_election_5_nodes() {
+    run_stuck(5, stuck_follower::Trouble::Paused { hold: true });
+    run_stuck(5, stuck_follower::Trouble::Paused { hold: false });
+}
+
+#[test]
+fn follower_with_heavy_partial_loss_causes_no_election_3_nodes() {
+    run_stuck(3, stuck_follower::Trouble::PartialLoss);
+}
+
+#[test]
+fn follower_with_heavy_partial_loss_causes_no_election_5_nodes() {
+    run_stuck(5, stuck_follower::Trouble::PartialLoss);
 }

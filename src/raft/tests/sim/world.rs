@@ -1,16 +1,19 @@
 //! The simulated deployment: hosts (each a tiny driver around one `RaftNode`, with a
-//! disk and a state machine), the network and the clock.
-use crate::checker::{mix, Checker};
+//! disk and a state machine), the network and the clock. Hosts can be paused (a stopped
+//! process: no ticks, nothing received, writes finishing unseen) and resumed.
+use crate::checker::Checker;
+use crate::client::History;
 use crate::clock::Clock;
 use crate::disk::Disk;
+use crate::kv::{Command, Sm};
 use crate::net::{Envelope, Net};
 use ballast_raft::{
     decode_conf, ConfState, Config, EntryKind, HardState, Index, MessageBody, NodeId, RaftNode,
-    Ready, Role, SnapshotMeta, Term,
+    Ready, Role, ServerInfo, SnapshotMeta, Term,
 };
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, HashMap, VecDeque};
 
 pub const TICK_MS: u64 = 10;
 
@@ -22,20 +25,38 @@ pub enum Ev {
     Fault,
 }
 
+/// Events a paused host will see when it resumes, bounded like a socket buffer.
+pub const MAX_HELD: usize = 50_000;
+
+pub struct Pause {
+    /// Messages to the host wait for it (a stopped process) or are lost (its buffers
+    /// overflowed, or the connection was reset).
+    pub hold_messages: bool,
+    pub held: VecDeque<Ev>,
+}
+
+/// A read the leader confirmed, waiting for the state machine to reach its index.
+pub struct ConfirmedRead {
+    pub index: Index,
+    pub ctx: u64,
+}
+
 pub struct Host {
     pub id: NodeId,
     pub raft: Option<RaftNode>,
     pub disk: Disk,
     inflight: Option<Ready>,
     epoch: u64,
-    /// State machine: applied index and chain hash of everything applied.
+    /// State machine: the registers and the chain hash of everything applied.
     pub applied: Index,
-    hash: u64,
+    pub sm: Sm,
     conf_applied: ConfState,
-    snap_inbox: HashMap<Index, u64>,
-    proposals: HashMap<Index, (Term, u64)>,
-    /// Read ctx -> highest index known applied anywhere when the read was asked.
-    reads: HashMap<u64, Index>,
+    snap_inbox: HashMap<Index, Sm>,
+    /// Index -> (term, op id) of the client writes this host proposed.
+    pub proposals: HashMap<Index, (Term, u64)>,
+    /// Read ctx -> (highest index applied anywhere when the read was asked, op id).
+    pub reads: HashMap<u64, (Index, u64)>,
+    pub confirmed_reads: Vec<ConfirmedRead>,
 }
 
 impl Host {
@@ -59,6 +80,10 @@ pub struct Stats {
     pub truncations: u64,
     pub crashes_mid_write: u64,
     pub leaderships: u64,
+    pub pauses: u64,
+    /// Client operations checked for linearizability, and search states explored.
+    pub ops_checked: u64,
+    pub search_states: u64,
 }
 
 impl std::ops::AddAssign for Stats {
@@ -67,6 +92,9 @@ impl std::ops::AddAssign for Stats {
         self.truncations += o.truncations;
         self.crashes_mid_write += o.crashes_mid_write;
         self.leaderships += o.leaderships;
+        self.pauses += o.pauses;
+        self.ops_checked += o.ops_checked;
+        self.search_states += o.search_states;
     }
 }
 
@@ -83,11 +111,12 @@ pub struct World {
     pub check: Checker,
     pub ids: Vec<NodeId>,
     tuning: Tuning,
-    next_value: u64,
-    next_ctx: u64,
-    /// (index, value, time) of proposals the proposer saw applied.
+    pub next_ctx: u64,
+    /// (index, op id, time) of writes the proposer saw applied.
     pub acked: Vec<(Index, u64, u64)>,
     pub reads_done: u64,
+    pub history: History,
+    pub paused: BTreeMap<NodeId, Pause>,
     pub stats: Stats,
     pub membership: bool,
     pub crashes: bool,
@@ -95,7 +124,7 @@ pub struct World {
     pub healed: bool,
     /// The client stops here so the cluster can quiesce before the final checks.
     pub client_stop_at: u64,
-    seed: u64,
+    pub seed: u64,
 }
 
 impl World {
@@ -108,10 +137,11 @@ impl World {
             check: Checker::default(),
             ids: ids.to_vec(),
             tuning,
-            next_value: 1,
             next_ctx: 1,
             acked: Vec::new(),
             reads_done: 0,
+            history: History::default(),
+            paused: BTreeMap::new(),
             stats: Stats::default(),
             membership: false,
             crashes: false,
@@ -122,6 +152,7 @@ impl World {
         let conf = ConfState {
             voters: initial_voters.to_vec(),
             learners: vec![],
+            servers: ids.iter().map(|&id| server_info(id)).collect(),
         };
         for &id in ids {
             let disk = Disk {
@@ -140,11 +171,12 @@ impl World {
                 inflight: None,
                 epoch: 0,
                 applied: 0,
-                hash: 0,
+                sm: Sm::default(),
                 conf_applied: ConfState::default(),
                 snap_inbox: HashMap::new(),
                 proposals: HashMap::new(),
                 reads: HashMap::new(),
+                confirmed_reads: Vec::new(),
             };
             w.hosts.insert(id, host);
             w.restart(id);
@@ -196,8 +228,18 @@ impl World {
             }
             match ev {
                 Ev::Tick(id) => self.on_tick(id),
-                Ev::Deliver(env) => self.deliver(env),
-                Ev::Persisted { node, epoch } => self.persisted(node, epoch),
+                Ev::Deliver(env) => match self.paused.get_mut(&env.msg.to) {
+                    Some(p) if p.hold_messages && p.held.len() < MAX_HELD => {
+                        p.held.push_back(Ev::Deliver(env))
+                    }
+                    Some(_) => {}
+                    None => self.deliver(env),
+                },
+                // The write finishes while the process is stopped; it notices on resume.
+                Ev::Persisted { node, epoch } => match self.paused.get_mut(&node) {
+                    Some(p) => p.held.push_back(Ev::Persisted { node, epoch }),
+                    None => self.persisted(node, epoch),
+                },
                 Ev::Client => self.client(),
                 Ev::Fault => crate::chaos::fault(self),
             }
@@ -206,11 +248,48 @@ impl World {
     }
 
     fn on_tick(&mut self, id: NodeId) {
+        self.clock.after(TICK_MS, Ev::Tick(id));
+        if self.paused.contains_key(&id) {
+            return;
+        }
         if let Some(r) = self.hosts.get_mut(&id).and_then(|h| h.raft.as_mut()) {
             r.tick();
             self.touched(id);
         }
-        self.clock.after(TICK_MS, Ev::Tick(id));
+    }
+
+    /// Stops `id` like SIGSTOP or a long GC pause: its timers freeze where they are.
+    pub fn pause(&mut self, id: NodeId, hold_messages: bool) {
+        if self.hosts[&id].raft.is_none() || self.paused.contains_key(&id) {
+            return;
+        }
+        self.stats.pauses += 1;
+        let held = VecDeque::new();
+        self.paused.insert(
+            id,
+            Pause {
+                hold_messages,
+                held,
+            },
+        );
+    }
+
+    /// Resumes `id`: first `catch_up_ticks` ticks at once (a driver whose timer fires
+    /// for the time it missed, with stale election timers), then what it missed.
+    pub fn resume(&mut self, id: NodeId, catch_up_ticks: u32) {
+        let Some(p) = self.paused.remove(&id) else {
+            return;
+        };
+        for _ in 0..catch_up_ticks {
+            if let Some(r) = self.hosts.get_mut(&id).and_then(|h| h.raft.as_mut()) {
+                r.tick();
+                self.touched(id);
+            }
+        }
+        let now = self.clock.now;
+        for ev in p.held {
+            self.clock.at(now, ev);
+        }
     }
 
     fn deliver(&mut self, env: Envelope) {
@@ -219,8 +298,8 @@ impl World {
             return;
         };
         let Some(raft) = h.raft.as_mut() else { return };
-        if let Some((i, hash)) = env.snap_data {
-            h.snap_inbox.insert(i, hash);
+        if let Some((i, sm)) = env.snap_data {
+            h.snap_inbox.insert(i, sm);
         }
         if let Err(e) = raft.step(env.msg.clone()) {
             panic!("seed {}: node {to} refused {:?}: {e}", self.seed, env.msg);
@@ -255,15 +334,16 @@ impl World {
         }
         let Some(rd) = h.inflight.take() else { return };
         if let Some(meta) = &rd.snapshot {
-            let hash = *h
+            let sm = *h
                 .snap_inbox
                 .get(&meta.index)
                 .unwrap_or_else(|| panic!("seed {seed}: snapshot data missing"));
-            self.check.installed_snapshot(id, meta.index, hash);
-            h.disk.install_snapshot(meta.clone(), hash);
+            self.check.installed_snapshot(id, meta.index, sm.hash);
+            h.disk.install_snapshot(meta.clone(), sm);
             h.applied = meta.index;
-            h.hash = hash;
+            h.sm = sm;
             h.conf_applied = meta.conf.clone();
+            check_servers(seed, id, &meta.conf, &self.ids);
             h.snap_inbox.clear();
             self.stats.snapshots_installed += 1;
         }
@@ -292,15 +372,19 @@ impl World {
         }
         for rs in &rd.read_states {
             let h = self.hosts.get_mut(&id).expect("known host");
-            if let Some(floor) = h.reads.remove(&rs.ctx) {
+            if let Some(&(floor, _)) = h.reads.get(&rs.ctx) {
                 assert!(
                     rs.index >= floor,
                     "seed {seed}: ReadIndex {} below index {floor} applied before the read",
                     rs.index
                 );
-                self.reads_done += 1;
+                h.confirmed_reads.push(ConfirmedRead {
+                    index: rs.index,
+                    ctx: rs.ctx,
+                });
             }
         }
+        self.serve_reads(id);
         let h = self.hosts.get_mut(&id).expect("known host");
         let raft = h.raft.as_mut().expect("alive");
         raft.applied_to(h.applied);
@@ -318,20 +402,22 @@ impl World {
             "node {id} applies entry {} that is not durable on its disk",
             e.index
         );
-        h.hash = mix(h.hash, e);
+        let result = h.sm.apply(e);
         h.applied = e.index;
-        self.check.applied_entry(id, e, h.hash);
+        self.check.applied_entry(id, e, h.sm.hash);
+        if let Some((cmd, outcome)) = result {
+            self.history.applied(cmd.op_id, e.index, outcome, now);
+            if h.proposals.remove(&e.index) == Some((e.term, cmd.op_id)) {
+                self.acked.push((e.index, cmd.op_id, now));
+                self.history.complete(cmd.op_id, outcome, now);
+            }
+        }
         match e.kind {
             EntryKind::Config => {
-                h.conf_applied = decode_conf(&e.data).expect("config entry decodes")
+                h.conf_applied = decode_conf(&e.data).expect("config entry decodes");
+                check_servers(self.seed, id, &h.conf_applied, &self.ids);
             }
-            EntryKind::Normal => {
-                let value = u64::from_le_bytes(e.data[..8].try_into().expect("8-byte proposals"));
-                if h.proposals.remove(&e.index) == Some((e.term, value)) {
-                    self.acked.push((e.index, value, now));
-                }
-            }
-            EntryKind::Noop => {}
+            EntryKind::Normal | EntryKind::Noop => {}
         }
     }
 
@@ -351,7 +437,7 @@ impl World {
         };
         let raft = h.raft.as_mut().expect("alive");
         if raft.compact(meta.clone()) {
-            h.disk.compact(meta, h.hash);
+            h.disk.compact(meta, h.sm);
         }
     }
 
@@ -360,7 +446,7 @@ impl World {
         if let MessageBody::InstallSnapshot { meta } = &m.body {
             let h = self.hosts.get_mut(&from).expect("known host");
             match &h.disk.snapshot {
-                Some((s, hash)) if s.index == meta.index => snap_data = Some((s.index, *hash)),
+                Some((s, sm)) if s.index == meta.index => snap_data = Some((s.index, *sm)),
                 _ => {
                     // The driver no longer has that snapshot file: the transfer fails.
                     h.raft.as_mut().expect("alive").report_snapshot(m.to, false);
@@ -374,59 +460,74 @@ impl World {
         }
     }
 
-    /// The client: proposes on whoever is leader, sometimes asks for a linearizable read.
-    fn client(&mut self) {
-        if self.clock.now >= self.client_stop_at {
-            return;
-        }
-        let delay = self.rng.gen_range(2..8);
-        self.clock.after(delay, Ev::Client);
-        // Like a real client, talk to any node that believes it leads: a deposed leader
-        // that has not noticed yet must not serve stale reads nor lose acked writes.
-        let leaders: Vec<NodeId> = self
-            .hosts
-            .values()
-            .filter(|h| {
-                h.raft
-                    .as_ref()
-                    .is_some_and(|r| r.status().role == Role::Leader)
-            })
-            .map(|h| h.id)
-            .collect();
-        let Some(&id) = leaders.get(self.rng.gen_range(0..leaders.len().max(1))) else {
-            return;
-        };
-        let value = self.next_value;
-        let floor = self.check.max_applied;
-        let read = self.rng.gen_range(0..4) == 0;
-        let ctx = self.next_ctx;
+    /// Serves confirmed reads whose index the state machine has reached.
+    fn serve_reads(&mut self, id: NodeId) {
+        let now = self.clock.now;
         let h = self.hosts.get_mut(&id).expect("known host");
-        let raft = h.raft.as_mut().expect("alive");
-        if read {
-            if raft.read_index(ctx).is_ok() {
-                h.reads.insert(ctx, floor);
-                self.next_ctx += 1;
-            }
-        } else if let Ok(index) = raft.propose(EntryKind::Normal, value.to_le_bytes().to_vec()) {
-            let term = raft.status().term;
-            h.proposals.insert(index, (term, value));
-            self.next_value += 1;
+        let applied = h.applied;
+        let ready: Vec<ConfirmedRead> = {
+            let (ready, wait) = std::mem::take(&mut h.confirmed_reads)
+                .into_iter()
+                .partition(|r| r.index <= applied);
+            h.confirmed_reads = wait;
+            ready
+        };
+        for r in ready {
+            let h = self.hosts.get_mut(&id).expect("known host");
+            let Some((_, op_id)) = h.reads.remove(&r.ctx) else {
+                continue;
+            };
+            let key = self.history.key_of(op_id);
+            let value = h.sm.kv[usize::from(key)];
+            self.history
+                .complete(op_id, crate::kv::Outcome::Value(value), now);
+            self.reads_done += 1;
         }
-        self.touched(id);
     }
 
-    /// One client proposal on the current leader, if any (used after the client stopped).
-    pub fn propose_probe(&mut self) {
-        let Some(id) = self.leader() else { return };
-        let value = self.next_value;
+    /// Proposes a client write on `id`; records it in the history when accepted.
+    pub fn propose_write(&mut self, id: NodeId, key: u8, op: crate::kv::Op) -> bool {
+        let op_id = self.history.next_id();
+        let cmd = Command { op_id, key, op };
+        let now = self.clock.now;
         let h = self.hosts.get_mut(&id).expect("known host");
         let raft = h.raft.as_mut().expect("alive");
-        if let Ok(index) = raft.propose(EntryKind::Normal, value.to_le_bytes().to_vec()) {
-            let term = raft.status().term;
-            h.proposals.insert(index, (term, value));
-            self.next_value += 1;
+        let accepted = match raft.propose(EntryKind::Normal, cmd.encode()) {
+            Ok(index) => {
+                let term = raft.current_term();
+                h.proposals.insert(index, (term, op_id));
+                self.history.invoke(op_id, key, op, now);
+                true
+            }
+            Err(_) => false,
+        };
+        self.touched(id);
+        accepted
+    }
+
+    /// Asks `id` for a linearizable read of `key`; recorded when accepted.
+    pub fn start_read(&mut self, id: NodeId, key: u8) -> bool {
+        let op_id = self.history.next_id();
+        let floor = self.check.max_applied;
+        let ctx = self.next_ctx;
+        let now = self.clock.now;
+        let h = self.hosts.get_mut(&id).expect("known host");
+        let raft = h.raft.as_mut().expect("alive");
+        let accepted = raft.read_index(ctx).is_ok();
+        if accepted {
+            h.reads.insert(ctx, (floor, op_id));
+            self.next_ctx += 1;
+            self.history.invoke(op_id, key, crate::kv::Op::Read, now);
         }
         self.touched(id);
+        accepted
+    }
+
+    /// One client write on the current leader, if any (used after the client stopped).
+    pub fn propose_probe(&mut self) {
+        let Some(id) = self.leader() else { return };
+        let value = self.history.peek_id();
+        self.propose_write(id, 0, crate::kv::Op::Write(value));
     }
 
     /// Proposes a membership change on the leader (membership scenario).
@@ -442,6 +543,8 @@ impl World {
     }
 
     pub fn crash(&mut self, id: NodeId) {
+        // A stopped process can be killed too; what it had not seen is gone with it.
+        self.paused.remove(&id);
         let h = self.hosts.get_mut(&id).expect("known host");
         if h.raft.take().is_none() {
             return;
@@ -476,21 +579,42 @@ impl World {
         h.snap_inbox.clear();
         h.proposals.clear();
         h.reads.clear();
+        h.confirmed_reads.clear();
         match &h.disk.snapshot {
-            Some((m, hash)) => {
+            Some((m, sm)) => {
                 h.applied = m.index;
-                h.hash = *hash;
+                h.sm = *sm;
                 h.conf_applied = m.conf.clone();
             }
             None => {
                 h.applied = 0;
-                h.hash = 0;
+                h.sm = Sm::default();
                 h.conf_applied = h.disk.initial_conf.clone();
             }
         }
         self.check.restarted(id);
         self.touched(id);
     }
+}
+
+/// The address book entry the sim gives every node (it must survive Config entries,
+/// snapshots and restarts unchanged).
+pub fn server_info(id: NodeId) -> ServerInfo {
+    ServerInfo {
+        id,
+        address: format!("10.0.0.{id}:8300"),
+        node: format!("node-{id}"),
+        node_id: format!("00000000-0000-4000-8000-{id:012}"),
+    }
+}
+
+/// Every membership the cluster agrees on carries the address book it started with.
+fn check_servers(seed: u64, id: NodeId, conf: &ConfState, ids: &[NodeId]) {
+    let want: Vec<ServerInfo> = ids.iter().map(|&i| server_info(i)).collect();
+    assert_eq!(
+        conf.servers, want,
+        "seed {seed}: node {id} got a membership whose servers changed"
+    );
 }
 
 /// Durable term never goes back; a durable vote never changes within a term.

@@ -26,6 +26,7 @@ pub fn voters(ids: &[NodeId]) -> ConfState {
     ConfState {
         voters: ids.to_vec(),
         learners: vec![],
+        ..Default::default()
     }
 }
 

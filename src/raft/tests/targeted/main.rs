@@ -1,4 +1,5 @@
 //! Scripted scenarios for the behaviours the simulator only reaches by chance.
+mod commit_broadcast;
 mod harness;
 
 use ballast_raft::*;
@@ -374,6 +375,7 @@ fn learners_replicate_but_never_vote_count_or_campaign() {
     let conf = ConfState {
         voters: vec![1, 2, 3],
         learners: vec![4],
+        ..Default::default()
     };
     let mut c = Cluster::with_conf(&[1, 2, 3, 4], conf, Config::new);
     c.elect(1);
@@ -417,6 +419,7 @@ fn membership_add_promote_and_remove_the_leader() {
     let with_learner = ConfState {
         voters: vec![1, 2, 3],
         learners: vec![4],
+        ..Default::default()
     };
     c.raft(1)
         .propose(EntryKind::Config, encode_conf(&with_learner))

@@ -1,0 +1,192 @@
+//! How servers find each other until gossip takes over: every server says Hello to the
+//! `-join` / `-retry-join` addresses and to every server it heard of, and learns whom they
+//! know. With `-bootstrap-expect=N`, once N servers know each other and none of them has a
+//! Raft configuration yet, each writes the same first configuration (all N as voters), as
+//! Consul's servers do. A server that finds a configured cluster asks its leader to be
+//! added (as a non-voter, promoted once caught up unless it is a read replica).
+use std::cell::RefCell;
+use std::net::{IpAddr, SocketAddr};
+use std::rc::Rc;
+use std::time::Duration;
+
+use ballast_raft::{ConfState, ServerInfo};
+
+use super::notify::Notify;
+use super::proto::{decode_response, encode_request, Request, Response};
+use super::state::Control;
+use crate::lifecycle::ShutdownFlag;
+
+const HELLO_DEADLINE: Duration = Duration::from_secs(2);
+
+#[derive(Clone, Debug)]
+pub struct DiscoverySetup {
+    pub join: Vec<String>,
+    /// Port used for a join address given without one (Consul: the Serf LAN port).
+    pub default_port: u16,
+    /// Pause between rounds (bounded: discovery must finish quickly at start).
+    pub interval: Duration,
+    /// 0 = retry forever, as Consul's retry_max.
+    pub retry_max: u32,
+    pub bootstrap_expect: u32,
+    pub read_replica: bool,
+    pub datacenter: String,
+}
+
+/// `ip`, `ip:port`, `[v6]:port`. Host names and cloud auto-join need a resolver that does
+/// not block the control shard; they are refused with a message instead.
+pub fn parse_join(addr: &str, default_port: u16) -> Result<SocketAddr, String> {
+    if let Ok(sa) = addr.parse::<SocketAddr>() {
+        return Ok(sa);
+    }
+    if let Ok(ip) = addr.trim_matches(|c| c == '[' || c == ']').parse::<IpAddr>() {
+        return Ok(SocketAddr::new(ip, default_port));
+    }
+    Err(format!("join address {addr:?} is not an IP address (host names and cloud auto-join are not supported yet)"))
+}
+
+impl Control {
+    /// A server is configured once it has a membership with voters or any log state.
+    pub fn configured(&self) -> bool {
+        let st = self.raft.status();
+        !st.conf.voters.is_empty() || st.term > 0 || st.last_index > 0
+    }
+
+    /// Answers another server's Hello and remembers it.
+    pub fn hello(&mut self, them: ServerInfo, datacenter: String) -> Response {
+        let my_dc = self.datacenter.clone();
+        if datacenter == my_dc && them.id != self.me.id && them.id != 0 {
+            self.known.insert(them.id, them);
+        }
+        let mut known: Vec<ServerInfo> = self.known.values().cloned().collect();
+        known.push(self.me.clone());
+        for s in &self.raft.status().conf.servers {
+            if !known.iter().any(|k| k.id == s.id) {
+                known.push(s.clone());
+            }
+        }
+        Response::Hello { known, configured: self.configured(), leader: self.leader_info(), datacenter: my_dc }
+    }
+}
+
+pub async fn run_discovery(ctl: Rc<RefCell<Control>>, notify: Rc<Notify>, setup: DiscoverySetup, shutdown: ShutdownFlag) {
+    let mut failures = 0u32;
+    let mut warned = std::collections::HashSet::new();
+    loop {
+        if shutdown.is_set() {
+            return;
+        }
+        let (me, configured, wants_join, targets, transport) = {
+            let c = ctl.borrow();
+            let st = c.raft.status();
+            let in_conf = st.conf.voters.contains(&c.me.id) || st.conf.learners.contains(&c.me.id);
+            let learner = st.conf.learners.contains(&c.me.id);
+            let mut targets: Vec<SocketAddr> = Vec::new();
+            for j in &setup.join {
+                match parse_join(j, setup.default_port) {
+                    Ok(a) => targets.push(a),
+                    Err(e) => {
+                        if warned.insert(j.clone()) {
+                            tracing::warn!("{e}");
+                        }
+                    }
+                }
+            }
+            for s in c.known.values().chain(st.conf.servers.iter()) {
+                if let Ok(a) = s.address.parse::<SocketAddr>() {
+                    targets.push(a);
+                }
+            }
+            let mine: Option<SocketAddr> = c.me.address.parse().ok();
+            targets.retain(|t| Some(*t) != mine);
+            targets.sort();
+            targets.dedup();
+            let configured = c.configured();
+            let wants_join = configured && (!in_conf || (learner && !setup.read_replica));
+            (c.me.clone(), configured, wants_join, targets, c.transport.clone())
+        };
+        if configured && !wants_join {
+            // A voter (or read replica) in the configuration: Raft carries on from here.
+            glommio::timer::sleep(setup.interval * 5).await;
+            continue;
+        }
+        let mut reached = 0;
+        let mut others_configured = false;
+        let mut leader: Option<ServerInfo> = None;
+        for t in &targets {
+            let req = Request::Hello { me: me.clone(), datacenter: setup.datacenter.clone(), bootstrap_expect: setup.bootstrap_expect, read_replica: setup.read_replica };
+            let Ok(Ok(Response::Hello { known, configured, leader: l, datacenter })) = transport
+                .call(*t, encode_request(&req), Some(HELLO_DEADLINE))
+                .await
+                .map_err(|e| e.to_string())
+                .map(|b| decode_response(&b))
+            else {
+                continue;
+            };
+            if datacenter != setup.datacenter {
+                if warned.insert(format!("dc:{t}")) {
+                    tracing::warn!("server at {t} is in datacenter {datacenter:?}, not {:?}: ignored", setup.datacenter);
+                }
+                continue;
+            }
+            reached += 1;
+            others_configured |= configured;
+            if l.is_some() {
+                leader = l;
+            }
+            let mut c = ctl.borrow_mut();
+            for k in known {
+                if k.id != me.id && k.id != 0 {
+                    c.known.insert(k.id, k);
+                }
+            }
+        }
+        if reached == 0 && !targets.is_empty() {
+            failures += 1;
+            if setup.retry_max > 0 && failures >= setup.retry_max {
+                tracing::error!("could not reach any server to join after {failures} attempts (retry_max)");
+                return;
+            }
+        }
+        if !configured && !others_configured && setup.bootstrap_expect > 1 {
+            let mut c = ctl.borrow_mut();
+            let mut servers: Vec<ServerInfo> = c.known.values().cloned().collect();
+            servers.push(me.clone());
+            servers.sort_by_key(|s| s.id);
+            if servers.len() >= setup.bootstrap_expect as usize && c.pending_bootstrap.is_none() {
+                let voters = servers.iter().map(|s| s.id).collect();
+                tracing::info!(servers = servers.len(), "found the expected servers: bootstrapping the cluster");
+                c.pending_bootstrap = Some(ConfState { voters, learners: vec![], servers });
+                drop(c);
+                notify.signal();
+            }
+        } else if others_configured || wants_join {
+            if let Some(l) = leader.filter(|l| l.id != me.id) {
+                if let Ok(addr) = l.address.parse::<SocketAddr>() {
+                    let req = Request::Join { me: me.clone(), read_replica: setup.read_replica };
+                    match transport.call(addr, encode_request(&req), Some(HELLO_DEADLINE)).await {
+                        Ok(b) => match decode_response(&b) {
+                            Ok(Response::Done) => {}
+                            other => tracing::debug!("join via {addr}: {other:?}"),
+                        },
+                        Err(e) => tracing::debug!("join via {addr}: {e}"),
+                    }
+                    notify.signal();
+                }
+            }
+        }
+        glommio::timer::sleep(setup.interval).await;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::parse_join;
+
+    #[test]
+    fn join_addresses() {
+        assert_eq!(parse_join("127.0.0.2", 8301).unwrap().to_string(), "127.0.0.2:8301");
+        assert_eq!(parse_join("127.0.0.2:9000", 8301).unwrap().to_string(), "127.0.0.2:9000");
+        assert_eq!(parse_join("::1", 8301).unwrap().to_string(), "[::1]:8301");
+        assert!(parse_join("provider=aws tag_key=x", 8301).is_err());
+    }
+}
