@@ -10,6 +10,7 @@
 pub mod faults;
 pub mod monitor;
 pub mod netstat;
+pub mod writer;
 
 use crate::common::{bin, rand_u64, read_response, Response, TempDir};
 use std::fs::OpenOptions;

@@ -21,6 +21,14 @@ pub enum OperatorOp {
     RemovePeer { by_id: bool, key: String },
     /// Empty: let the leader pick the most caught-up voter.
     TransferLeader { to: String },
+    /// The leader's view of the configuration (with each server's last index).
+    Configuration,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum OperatorReply {
+    Done,
+    Configuration(crate::cluster_view::ClusterInfo),
 }
 
 /// Control shard → service shard.
@@ -31,7 +39,7 @@ pub enum ToService {
     Fatal,
     Written { id: u64, result: Result<ApplyResult, WriteFailure> },
     ReadReady { id: u64, result: Result<(), WriteFailure> },
-    OperatorDone { id: u64, result: Result<(), BackendError> },
+    OperatorDone { id: u64, result: Result<OperatorReply, BackendError> },
     /// One publish of the state store: wake the blocking queries it concerns.
     Changes(ChangeSet),
     Shutdown,

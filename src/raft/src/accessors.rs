@@ -12,6 +12,11 @@ impl crate::RaftNode {
         self.term
     }
 
+    /// Index of the Config entry (or snapshot) the membership in force comes from.
+    pub fn conf_index(&self) -> crate::types::Index {
+        self.conf_index
+    }
+
     pub fn role(&self) -> Role {
         self.role
     }

@@ -125,7 +125,10 @@ mod tests {
         };
         let back = decode_conf(&encode_conf(&with_servers)).expect("decodes");
         assert_eq!(back, with_servers);
-        assert_eq!(back.server(9).map(|s| s.address.as_str()), Some("[::1]:8300"));
+        assert_eq!(
+            back.server(9).map(|s| s.address.as_str()),
+            Some("[::1]:8300")
+        );
         assert_eq!(back.server(2), None);
         assert_eq!(decode_conf(&[1, 2, 3]), None);
     }

@@ -454,7 +454,7 @@ impl RaftNode {
     }
 
     pub(crate) fn in_lease(&self) -> bool {
-        false && self.cfg.check_quorum
+        self.cfg.check_quorum
             && self.leader.is_some()
             && self.election_elapsed < self.cfg.election_tick
     }

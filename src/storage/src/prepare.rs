@@ -8,13 +8,17 @@
 //!
 //! What: a glommio task on the log's own executor writes zeros in `CHUNK` pieces
 //! 1. into the active segment, up to `AHEAD` bytes past the end of its data (never past
-//!    the segment size), then
-//! 2. into `next.seg.tmp`, the next segment's file, up to `AHEAD` bytes; a roll renames
-//!    it to `<first_index>.seg` instead of creating an empty file.
+//!    the segment size), syncing each chunk at once (until it is synced, an append's
+//!    fdatasync would have to commit the chunk's size change), then
+//! 2. into `next.seg.tmp`, the next segment's file, up to the whole segment size, synced
+//!    once at the end; a roll renames it to `<first_index>.seg` instead of creating an
+//!    empty file. So after the first roll the active segment is already fully written
+//!    and step 1 has nothing to do: no size change ever lands between appends. Step 1
+//!    only serves the segment that was active at open (or a roll that came too early).
 //!
-//! Extra disk used: at most `AHEAD` bytes of zeros in the active segment (never beyond
-//! `segment_bytes`, so a closed segment is never larger than `segment_bytes` unless its
-//! own data is) plus `AHEAD` bytes in `next.seg.tmp`.
+//! Extra disk used: one segment ahead. The active segment is filled up to
+//! `segment_bytes` (so a closed segment is never larger than `segment_bytes` unless its
+//! own data is), and `next.seg.tmp` takes up to `segment_bytes` more.
 //!
 //! Safety: only zeros are ever written here, and only at or past `written`, which is
 //! always at or past the block holding the end of the active segment's data. Recovery
@@ -38,8 +42,7 @@ use crate::StorageError;
 pub(crate) const NEXT_SEGMENT_TMP: &str = "next.seg.tmp";
 /// One zero write (and one fdatasync) of the preparer.
 const CHUNK: u64 = 256 << 10;
-/// How far ahead of the data the active segment is prepared, and how much of the next
-/// segment is prepared before it is needed.
+/// How far ahead of its data the active segment is zero-filled.
 const AHEAD: u64 = 4 << 20;
 
 /// A file being zero-filled.
@@ -161,7 +164,10 @@ impl Preparer {
             t.written = t.written.max(write_end);
         }
         self.shared.data_end.set(data_end);
-        self.kick();
+        // Waking the task after every append costs a few microseconds for nothing.
+        if self.shared.work_due() {
+            self.kick();
+        }
     }
 
     /// Makes `file` the active segment (after a roll, reset or suffix truncation; the
@@ -229,6 +235,29 @@ impl Drop for Preparer {
     }
 }
 
+impl Shared {
+    /// The active segment's `(at, len)` chunk due now, if any.
+    fn active_chunk(&self) -> Option<(u64, u64)> {
+        let active = self.active.borrow();
+        let t = active.as_ref()?;
+        let want = (align_up(self.data_end.get(), self.block) + AHEAD).min(t.cap);
+        let deficit = want.saturating_sub(t.written);
+        // Top up in whole chunks, not one block per append.
+        (deficit >= CHUNK || (deficit > 0 && want == t.cap))
+            .then(|| (t.written, deficit.min(CHUNK)))
+    }
+
+    fn work_due(&self) -> bool {
+        !self.stopped.get()
+            && (self.active_chunk().is_some()
+                || self
+                    .next
+                    .borrow()
+                    .as_ref()
+                    .is_none_or(|t| t.written < t.cap))
+    }
+}
+
 async fn lock_gate(shared: &Shared) -> Result<StaticPermit, StorageError> {
     // Fails only if the semaphore were closed, which nothing does.
     shared.gate.acquire_static_permit(1).await.map_err(|e| {
@@ -291,33 +320,34 @@ async fn step(shared: &Shared) -> Result<bool, StorageError> {
     } else {
         &shared.active
     };
+    let mut complete = true;
     if let Some(t) = target.borrow_mut().as_mut() {
         // Under the gate the target cannot have been switched since `next_work`.
         t.written = t.written.max(work.at + work.len);
+        complete = t.written >= t.cap;
     }
     drop(permit);
-    // Outside the gate: appends may go on while the zeros become durable.
-    dma::fdatasync(&work.file, &work.path).await?;
+    // Outside the gate: appends may go on while the zeros become durable. Nobody
+    // appends to `next.seg.tmp` yet, so one sync when it is complete is enough.
+    if !work.into_next || complete {
+        dma::fdatasync(&work.file, &work.path).await?;
+    }
     Ok(true)
 }
 
 /// The next chunk due (the caller holds the gate). Creates `next.seg.tmp` when the
 /// active segment is far enough ahead and no next segment exists.
 async fn next_work(shared: &Shared) -> Result<Option<Work>, StorageError> {
-    let block = shared.block;
-    if let Some(t) = shared.active.borrow().as_ref() {
-        let want = (align_up(shared.data_end.get(), block) + AHEAD).min(t.cap);
-        let deficit = want.saturating_sub(t.written);
-        // Top up in whole chunks, not one block per append.
-        if deficit >= CHUNK || (deficit > 0 && want == t.cap) {
-            return Ok(Some(Work {
-                file: t.file.clone(),
-                path: t.path.clone(),
-                at: t.written,
-                len: deficit.min(CHUNK),
-                into_next: false,
-            }));
-        }
+    if let Some((at, len)) = shared.active_chunk() {
+        let active = shared.active.borrow();
+        let t = active.as_ref().expect("active_chunk found it");
+        return Ok(Some(Work {
+            file: t.file.clone(),
+            path: t.path.clone(),
+            at,
+            len,
+            into_next: false,
+        }));
     }
     if shared.next.borrow().is_none() {
         let path = shared.log_dir.join(NEXT_SEGMENT_TMP);
@@ -334,7 +364,7 @@ async fn next_work(shared: &Shared) -> Result<Option<Work>, StorageError> {
             file: Rc::new(file),
             path,
             written: 0,
-            cap: AHEAD.min(shared.segment_cap),
+            cap: shared.segment_cap,
         });
     }
     let next = shared.next.borrow();

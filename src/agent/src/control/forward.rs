@@ -11,7 +11,7 @@ use ballast_http::BackendError;
 use super::notify::Notify;
 use super::proto::{decode_response, encode_request, Request, Response};
 use super::state::{Control, Forward};
-use crate::messages::{OperatorOp, ToService, WriteFailure};
+use crate::messages::{OperatorOp, OperatorReply, ToService, WriteFailure};
 
 /// Consul's rpc_hold_timeout: how long a forwarded request may take end to end.
 const FORWARD_DEADLINE: Duration = Duration::from_secs(7);
@@ -37,6 +37,7 @@ pub fn spawn_forward(ctl: &Rc<RefCell<Control>>, notify: &Rc<Notify>, fwd: Forwa
                 Request::RemovePeer { by_id: *by_id, key: key.clone() }
             }
             Forward::Operator { op: OperatorOp::TransferLeader { to }, .. } => Request::TransferLeader { to: to.clone() },
+            Forward::Operator { op: OperatorOp::Configuration, .. } => Request::RaftConfiguration,
         };
         let answer = call(&transport, addr, &request).await;
         let mut c = ctl.borrow_mut();
@@ -45,7 +46,13 @@ pub fn spawn_forward(ctl: &Rc<RefCell<Control>>, notify: &Rc<Notify>, fwd: Forwa
                 c.forwarded_write_placed(shard, id, index, term)
             }
             (Forward::Read { shard, id }, Ok(Response::ReadIndex { index })) => c.forwarded_read_placed(shard, id, index),
-            (Forward::Operator { shard, id, .. }, Ok(Response::Done)) => c.reply(shard, ToService::OperatorDone { id, result: Ok(()) }),
+            (Forward::Operator { shard, id, .. }, Ok(Response::Done)) => {
+                c.reply(shard, ToService::OperatorDone { id, result: Ok(OperatorReply::Done) })
+            }
+            (Forward::Operator { shard, id, .. }, Ok(Response::Configuration { servers, leader, index })) => {
+                let info = super::view_sync::from_wire(servers, leader, index);
+                c.reply(shard, ToService::OperatorDone { id, result: Ok(OperatorReply::Configuration(info)) })
+            }
             (fwd, Ok(other)) => {
                 if matches!(fwd, Forward::Write { .. }) {
                     c.forwarding = c.forwarding.saturating_sub(1);

@@ -26,6 +26,8 @@ impl Control {
                 next.servers.retain(|s| s.id != target);
                 self.propose_conf(next).map(Some)
             }
+            // Answered from the cluster view before it gets here.
+            OperatorOp::Configuration => Ok(None),
             OperatorOp::TransferLeader { to } => {
                 let st = self.raft.status();
                 let target = if to.is_empty() {

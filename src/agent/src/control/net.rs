@@ -104,6 +104,7 @@ pub fn handle_call(ctl: Rc<RefCell<Control>>, notify: Rc<Notify>, bytes: Vec<u8>
             }
             Request::RemovePeer { by_id, key } => operate(&ctl, &notify, OperatorOp::RemovePeer { by_id, key }).await,
             Request::TransferLeader { to } => operate(&ctl, &notify, OperatorOp::TransferLeader { to }).await,
+            Request::RaftConfiguration => super::view_sync::to_wire(&mut ctl.borrow_mut()),
         };
         notify.signal();
         encode_response(&response)

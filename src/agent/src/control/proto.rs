@@ -17,6 +17,7 @@ pub enum Request {
     Join { me: ServerInfo, read_replica: bool },
     RemovePeer { by_id: bool, key: String },
     TransferLeader { to: String },
+    RaftConfiguration,
 }
 
 #[derive(Archive, Serialize, Deserialize, Clone, Debug, PartialEq, Eq)]
@@ -33,9 +34,17 @@ pub enum Response {
     Proposed { index: u64, term: u64 },
     ReadIndex { index: u64 },
     Done,
+    Configuration { servers: Vec<WireServer>, leader: u64, index: u64 },
     NotLeader { leader: Option<ServerInfo> },
     /// `code`: the HTTP status Consul gives for this failure.
     Error { code: u16, message: String },
+}
+
+#[derive(Archive, Serialize, Deserialize, Clone, Debug, PartialEq, Eq)]
+pub struct WireServer {
+    pub info: ServerInfo,
+    pub voter: bool,
+    pub last_index: u64,
 }
 
 pub fn encode_request(r: &Request) -> Vec<u8> {

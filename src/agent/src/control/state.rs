@@ -17,7 +17,7 @@ use glommio::channels::local_channel::LocalSender;
 use super::frames::FrameCache;
 use super::proto::Response;
 use crate::cluster_view::ClusterView;
-use crate::messages::{OperatorOp, ToControl, ToService, WriteFailure};
+use crate::messages::{OperatorOp, OperatorReply, ToControl, ToService, WriteFailure};
 use crate::view::RaftView;
 
 /// Results of recently applied entries kept on a follower while it has forwarded writes
@@ -206,12 +206,18 @@ impl Control {
                     self.reply(shard, ToService::OperatorDone { id, result: Err(BackendError::NoLeader) });
                     return None;
                 }
+                if op == OperatorOp::Configuration {
+                    super::view_sync::sync(self);
+                    let info = (*self.cluster.load()).clone();
+                    self.reply(shard, ToService::OperatorDone { id, result: Ok(OperatorReply::Configuration(info)) });
+                    return None;
+                }
                 match self.operate(&op) {
                     Ok(Some(index)) => {
                         let term = self.raft.term_at(index).unwrap_or(0);
                         self.writes.insert(index, (term, Waiter::Operator { shard, id }));
                     }
-                    Ok(None) => self.reply(shard, ToService::OperatorDone { id, result: Ok(()) }),
+                    Ok(None) => self.reply(shard, ToService::OperatorDone { id, result: Ok(OperatorReply::Done) }),
                     Err(e) => self.reply(shard, ToService::OperatorDone { id, result: Err(e) }),
                 }
                 None
@@ -372,7 +378,7 @@ impl Control {
                 self.reply(shard, ToService::Written { id, result });
             }
             Waiter::Operator { shard, id } => {
-                let result = if same_term { Ok(()) } else { Err(BackendError::Internal("leadership lost while committing log".into())) };
+                let result = if same_term { Ok(OperatorReply::Done) } else { Err(BackendError::Internal("leadership lost while committing log".into())) };
                 self.reply(shard, ToService::OperatorDone { id, result });
             }
             Waiter::Remote(tx) => {

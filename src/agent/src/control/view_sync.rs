@@ -2,6 +2,7 @@
 //! membership the core has in force. Runs on the tick and after membership changes.
 use ballast_raft::Role;
 
+use super::proto::{Response, WireServer};
 use super::state::Control;
 use crate::cluster_view::{ClusterInfo, ServerEntry};
 
@@ -54,7 +55,28 @@ pub fn sync(c: &mut Control) {
         commit: st.commit,
         last_index: st.last_index,
         applied: c.applied(),
-        conf_index: 0,
+        conf_index: c.raft.conf_index(),
         state,
     });
+}
+
+/// The leader's answer to a forwarded configuration request.
+pub fn to_wire(c: &mut Control) -> Response {
+    if !c.is_leader() {
+        return Response::NotLeader { leader: c.leader_info() };
+    }
+    sync(c);
+    let info = c.cluster.load();
+    let servers = info.servers.iter().map(|s| WireServer { info: s.info.clone(), voter: s.voter, last_index: s.last_index }).collect();
+    Response::Configuration { servers, leader: info.leader.unwrap_or(0), index: info.conf_index }
+}
+
+pub fn from_wire(servers: Vec<WireServer>, leader: u64, index: u64) -> ClusterInfo {
+    ClusterInfo {
+        servers: servers.into_iter().map(|s| ServerEntry { info: s.info, voter: s.voter, last_index: s.last_index }).collect(),
+        leader: (leader != 0).then_some(leader),
+        conf_index: index,
+        state: "Follower",
+        ..ClusterInfo::default()
+    }
 }

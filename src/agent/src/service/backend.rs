@@ -12,7 +12,7 @@ use ballast_store::{encode_command, ApplyResult, Command, StateSnapshot, Store, 
 use super::pending::Pending;
 use crate::cluster_view::ClusterView;
 use crate::identity::Identity;
-use crate::messages::{OperatorOp, ToControl, WriteFailure};
+use crate::messages::{OperatorOp, OperatorReply, ToControl, WriteFailure};
 use crate::view::RaftView;
 
 /// How long a write waits for a leader before answering "No cluster leader" (Consul's
@@ -22,7 +22,7 @@ const COMMIT_TIMEOUT: Duration = Duration::from_secs(30);
 
 pub type WriteSlots = Pending<Result<ApplyResult, WriteFailure>>;
 pub type ReadSlots = Pending<Result<(), WriteFailure>>;
-pub type OperatorSlots = Pending<Result<(), BackendError>>;
+pub type OperatorSlots = Pending<Result<OperatorReply, BackendError>>;
 
 pub struct ServiceBackend {
     pub store: Store,
@@ -52,7 +52,7 @@ impl ServiceBackend {
         Ok(())
     }
 
-    async fn operate(&self, op: OperatorOp) -> Result<(), BackendError> {
+    async fn operate(&self, op: OperatorOp) -> Result<OperatorReply, BackendError> {
         self.await_leader().await?;
         let ticket = self.ops.begin().ok_or_else(|| BackendError::Overloaded("rate limit exceeded".into()))?;
         self.enqueue(ToControl::Operator { id: ticket.id, op })?;
@@ -138,13 +138,14 @@ impl Backend for ServiceBackend {
     }
 
     async fn raft_configuration(&self, stale: bool) -> Result<RaftConfiguration, BackendError> {
-        if !stale {
-            // Consul answers from the leader; a ReadIndex round gives the same guarantee.
-            if !self.view.is_leader_ready() {
-                self.consistent_barrier().await?;
-            }
-        }
-        let info = self.cluster.load();
+        // Consul answers from the leader (which knows how far each server is) unless stale.
+        let info = match stale {
+            true => self.cluster.load(),
+            false => match self.operate(OperatorOp::Configuration).await? {
+                OperatorReply::Configuration(info) => Arc::new(info),
+                OperatorReply::Done => self.cluster.load(),
+            },
+        };
         let servers = info
             .servers
             .iter()
@@ -158,7 +159,7 @@ impl Backend for ServiceBackend {
                 last_index: s.last_index,
             })
             .collect();
-        Ok(RaftConfiguration { servers, index: info.conf_index.max(info.commit) })
+        Ok(RaftConfiguration { servers, index: info.conf_index })
     }
 
     async fn remove_raft_peer(&self, peer: PeerSelector) -> Result<(), BackendError> {
@@ -166,11 +167,11 @@ impl Backend for ServiceBackend {
             PeerSelector::Id(key) => OperatorOp::RemovePeer { by_id: true, key },
             PeerSelector::Address(key) => OperatorOp::RemovePeer { by_id: false, key },
         };
-        self.operate(op).await
+        self.operate(op).await.map(|_| ())
     }
 
     async fn transfer_leader(&self, to: Option<String>) -> Result<(), BackendError> {
-        self.operate(OperatorOp::TransferLeader { to: to.unwrap_or_default() }).await
+        self.operate(OperatorOp::TransferLeader { to: to.unwrap_or_default() }).await.map(|_| ())
     }
 
     fn members(&self, wan: bool) -> Vec<Member> {

@@ -142,10 +142,11 @@ impl History {
                         }
                     }
                     panic!(
-                    "seed {seed}: key {key}: linearizability search gave up after {budget} \
+                        "seed {seed}: key {key}: linearizability search gave up after {budget} \
                      states over {} ops (replay with SIM_SEED={seed})",
-                    events.len()
-                )},
+                        events.len()
+                    )
+                }
                 Err(CheckError::Violation {
                     linearized,
                     value,

@@ -70,15 +70,11 @@ pub fn check_register(history: &[Event], budget: u64) -> Result<u64, CheckError>
             .map(|i| ret(&ops[i]))
             .min()
             .unwrap_or(u64::MAX);
-        let next = order
-            .iter()
-            .enumerate()
-            .skip(cursor)
-            .find(|(_, &i)| {
-                !is_set(&set, i)
-                    && ops[i].invoke <= frontier
-                    && !(after_pending_set && matches!(ops[i].op, Op::Write(_)))
-            });
+        let next = order.iter().enumerate().skip(cursor).find(|(_, &i)| {
+            !is_set(&set, i)
+                && ops[i].invoke <= frontier
+                && !(after_pending_set && matches!(ops[i].op, Op::Write(_)))
+        });
         let Some((slot, &i)) = next else {
             if done_count >= deepest.0 {
                 let stuck: Vec<usize> = (0..n)
@@ -121,9 +117,7 @@ fn step(e: &Event, value: u64) -> Option<u64> {
     match (e.op, outcome) {
         (Op::Read, Some(Outcome::Value(v))) => (v == value).then_some(value),
         (Op::Write(v), None | Some(Outcome::Written)) => Some(v),
-        (Op::Cas { expect, new }, Some(Outcome::Swapped(true))) => {
-            (value == expect).then_some(new)
-        }
+        (Op::Cas { expect, new }, Some(Outcome::Swapped(true))) => (value == expect).then_some(new),
         (Op::Cas { expect, .. }, Some(Outcome::Swapped(false))) => {
             (value != expect).then_some(value)
         }
@@ -185,9 +179,17 @@ mod tests {
     fn concurrent_operations_may_take_effect_in_either_order() {
         // The read overlaps the write, so it may see the old or the new value; two reads
         // in sequence may not see new-then-old.
-        let h = [write(1, (0, 100), 1), read(2, (10, 20), 0), read(3, (30, 40), 1)];
+        let h = [
+            write(1, (0, 100), 1),
+            read(2, (10, 20), 0),
+            read(3, (30, 40), 1),
+        ];
         assert_eq!(check_register(&h, BUDGET).map(|_| ()), Ok(()));
-        let h = [write(1, (0, 100), 1), read(2, (10, 20), 1), read(3, (30, 40), 0)];
+        let h = [
+            write(1, (0, 100), 1),
+            read(2, (10, 20), 1),
+            read(3, (30, 40), 0),
+        ];
         assert!(violates(&h));
         // A read of a value nobody wrote.
         assert!(violates(&[read(1, (0, 5), 42)]));
@@ -199,7 +201,11 @@ mod tests {
         for reads in [vec![0u64], vec![5], vec![0, 5], vec![0, 0]] {
             let mut h = vec![pending];
             for (k, v) in reads.iter().enumerate() {
-                h.push(read(10 + k as u64, (10 + 20 * k as u64, 20 + 20 * k as u64), *v));
+                h.push(read(
+                    10 + k as u64,
+                    (10 + 20 * k as u64, 20 + 20 * k as u64),
+                    *v,
+                ));
             }
             assert_eq!(
                 check_register(&h, BUDGET).map(|_| ()),
@@ -220,7 +226,10 @@ mod tests {
         let h = [cas(1, (0, 10), 0, 7, true), cas(2, (20, 30), 0, 8, true)];
         assert!(violates(&h), "the second cas must have failed");
         let h = [cas(1, (0, 10), 0, 7, false)];
-        assert!(violates(&h), "a cas on the matching initial value cannot fail");
+        assert!(
+            violates(&h),
+            "a cas on the matching initial value cannot fail"
+        );
         let h = [
             cas(1, (0, 10), 0, 7, true),
             cas(2, (20, 30), 0, 8, false),

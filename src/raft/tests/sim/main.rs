@@ -2,7 +2,8 @@
 //! lossy reordering network with partitions, disks that lose unpersisted writes on a
 //! crash. Every seed is checked for Raft's safety properties and, after healing, for
 //! liveness. `SIM_SEEDS=n` changes the number of seeds per scenario (default 500);
-//! `SIM_SEED=s` replays one seed.
+//! `SIM_SEED=s` replays one seed; `SIM_DUMP_HISTORY=1` prints a key's client history when
+//! the linearizability search gives up.
 mod chaos;
 mod checker;
 mod client;

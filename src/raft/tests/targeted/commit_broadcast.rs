@@ -24,7 +24,10 @@ fn deliver_one_round(c: &mut Cluster) -> Vec<Message> {
 }
 
 fn commits(c: &Cluster) -> Vec<(NodeId, Index)> {
-    c.nodes.keys().map(|&id| (id, c.status(id).commit)).collect()
+    c.nodes
+        .keys()
+        .map(|&id| (id, c.status(id).commit))
+        .collect()
 }
 
 fn check_commit_reaches_followers_in_one_exchange(n: u64) {
@@ -43,7 +46,12 @@ fn check_commit_reaches_followers_in_one_exchange(n: u64) {
     }
     assert_eq!(c.status(1).commit, idx, "the leader committed");
     for (id, commit) in commits(&c) {
-        assert_eq!(commit, idx, "node {id} after one exchange: {:?}", commits(&c));
+        assert_eq!(
+            commit,
+            idx,
+            "node {id} after one exchange: {:?}",
+            commits(&c)
+        );
         assert_eq!(c.nodes[&id].applied.last().map(|e| e.index), Some(idx));
     }
     assert!(
@@ -110,7 +118,13 @@ fn a_probed_follower_gets_no_commit_notices() {
     let mut c = Cluster::with_conf(&[1, 2, 3, 4], conf, Config::new);
     c.blocked.insert((4, 1));
     c.elect(1);
-    let probe = c.status(1).peers.iter().find(|p| p.id == 4).unwrap().clone();
+    let probe = c
+        .status(1)
+        .peers
+        .iter()
+        .find(|p| p.id == 4)
+        .unwrap()
+        .clone();
     assert_eq!(probe.state, ReplicationState::Probe);
     c.delivered.clear();
     for v in 0..5u64 {
@@ -132,14 +146,23 @@ fn peer_status_counts_ticks_since_the_leader_heard_from_each_peer() {
     c.blocked.insert((3, 1)); // 3 hears the leader, the leader no longer hears 3
     c.tick(7);
     let peers = c.status(1).peers;
-    let since = |id: NodeId| peers.iter().find(|p| p.id == id).unwrap().ticks_since_contact;
+    let since = |id: NodeId| {
+        peers
+            .iter()
+            .find(|p| p.id == id)
+            .unwrap()
+            .ticks_since_contact
+    };
     assert_eq!(since(1), 0, "the leader itself");
     assert!(since(2) <= 1, "2 answers every heartbeat: {}", since(2));
     assert_eq!(since(3), 7);
     c.blocked.clear();
     c.tick(1);
     let peers = c.status(1).peers;
-    assert!(peers.iter().all(|p| p.ticks_since_contact <= 1), "{peers:?}");
+    assert!(
+        peers.iter().all(|p| p.ticks_since_contact <= 1),
+        "{peers:?}"
+    );
     assert_eq!(c.status(2).peers, vec![], "followers report no peers");
     let _ = voters(&[1]);
 }
