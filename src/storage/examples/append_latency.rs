@@ -1,9 +1,11 @@
-//! Latency of a durable single-entry append (36-byte value), with and without segment
+//! Latency of a durable single-entry append (36-byte value by default), with and without segment
 //! preallocation, in one run; then the raw cost of write+fdatasync on a file that is
 //! extended, fallocated, or already zero-written and synced.
 //!
-//! `cargo run --release -p ballast-storage --example append_latency -- [N] [DIR]`
-//! DIR defaults to /tmp (it must be on the filesystem the log will live on).
+//! `cargo run --release -p ballast-storage --example append_latency -- [N] [DIR] [VALUE_BYTES]`
+//! N defaults to 20000, DIR to /tmp (use the filesystem the log will live on),
+//! VALUE_BYTES to 36. On a machine busy with other work, run it under `chrt -f 10`:
+//! otherwise waits for a CPU (this thread's, or the jbd2 thread's) dominate the tail.
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
@@ -38,7 +40,13 @@ fn report(label: &str, mut lat: Vec<Duration>) {
     );
 }
 
-async fn log_run(dir: &Path, n: u64, segment_bytes: u64, preallocate: bool) -> Vec<Duration> {
+async fn log_run(
+    dir: &Path,
+    n: u64,
+    value_len: usize,
+    segment_bytes: u64,
+    preallocate: bool,
+) -> Vec<Duration> {
     let _ = std::fs::remove_dir_all(dir);
     let opts = LogOptions {
         segment_bytes,
@@ -53,7 +61,7 @@ async fn log_run(dir: &Path, n: u64, segment_bytes: u64, preallocate: bool) -> V
             term: 1,
             index,
             kind: EntryKind::Normal,
-            data: vec![0x5a; 36],
+            data: vec![0x5a; value_len],
         };
         let t = Instant::now();
         log.append(std::slice::from_ref(&entry))
@@ -122,15 +130,16 @@ async fn raw_run(path: &Path, n: usize, mode: Raw) -> Vec<Duration> {
 fn main() {
     let mut args = std::env::args().skip(1);
     let n: u64 = args.next().map_or(20_000, |a| a.parse().expect("N"));
-    let base = PathBuf::from(args.next().unwrap_or_else(|| "/tmp".into()))
-        .join(format!("ballast-append-latency-{}", std::process::id()));
+    let dir = args.next().unwrap_or_else(|| "/tmp".into());
+    let value_len: usize = args.next().map_or(36, |a| a.parse().expect("VALUE_BYTES"));
+    let base = PathBuf::from(dir).join(format!("ballast-append-latency-{}", std::process::id()));
     ballast_storage::raise_memlock_limit().expect("memlock");
     let ex = LocalExecutorBuilder::new(Placement::Unbound)
         .make()
         .expect("executor");
     ex.run(async move {
         println!(
-            "dir {} ; {n} single-entry appends (36-byte value) per run",
+            "dir {} ; {n} single-entry appends ({value_len}-byte value) per run",
             base.display()
         );
         // 64 MiB (the default): every append lands in the segment that was active at
@@ -141,8 +150,8 @@ fn main() {
             let (mut off, mut on) = (Vec::new(), Vec::new());
             for round in 0..2 {
                 let dir = base.join(format!("r{round}"));
-                off.extend(log_run(&dir, n / 2, segment_bytes, false).await);
-                on.extend(log_run(&dir, n / 2, segment_bytes, true).await);
+                off.extend(log_run(&dir, n / 2, value_len, segment_bytes, false).await);
+                on.extend(log_run(&dir, n / 2, value_len, segment_bytes, true).await);
             }
             let mib = segment_bytes >> 20;
             report(&format!("{mib:>2} MiB segments, preallocate=false"), off);

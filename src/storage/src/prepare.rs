@@ -40,8 +40,9 @@ use crate::StorageError;
 
 /// Name of the next segment's file while it is being prepared.
 pub(crate) const NEXT_SEGMENT_TMP: &str = "next.seg.tmp";
-/// One zero write (and one fdatasync) of the preparer.
-const CHUNK: u64 = 256 << 10;
+/// One zero write of the preparer. Small, so an append queued behind it on the device
+/// waits little (256 KiB chunks measured a worse p99 for 4 KiB appends).
+const CHUNK: u64 = 64 << 10;
 /// How far ahead of its data the active segment is zero-filled.
 const AHEAD: u64 = 4 << 20;
 

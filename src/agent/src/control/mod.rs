@@ -256,6 +256,18 @@ async fn drain_ready(ctl: &Rc<RefCell<Control>>, notify: &Rc<Notify>, log: &mut 
         if let Some(meta) = rd.snapshot.clone() {
             install::install_snapshot(ctl, log, raft_dir, meta).await?;
         }
+        // A leader ships new entries to followers while it writes them itself (Raft thesis
+        // 10.2.1): its own copy counts towards the quorum only after `advance`, so nothing
+        // commits on a write that is not durable. Anything else a Ready says (votes,
+        // acknowledgements) waits for the disk.
+        let leading = rd.soft_state.map_or(ctl.borrow().is_leader(), |s| s.role == ballast_raft::Role::Leader);
+        let vote_changed = rd.hard_state.is_some_and(|hs| hs.term != saved.term || hs.vote != saved.vote);
+        if leading && !vote_changed && rd.messages.iter().any(|m| matches!(m.body, ballast_raft::MessageBody::Append { .. })) {
+            let (appends, rest): (Vec<_>, Vec<_>) =
+                std::mem::take(&mut rd.messages).into_iter().partition(|m| matches!(m.body, ballast_raft::MessageBody::Append { .. }));
+            rd.messages = rest;
+            net::send_messages(ctl, notify, appends);
+        }
         // Term and vote first: a log entry of a term the hard state does not know yet would
         // make the log unrecoverable after a crash between the two writes.
         if let Some(hs) = rd.hard_state {
