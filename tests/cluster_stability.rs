@@ -99,7 +99,7 @@ fn run_case(fault: Fault) {
     // the victim comes back as a follower of the same leader at the same term and catches up
     let caught_up_by = Instant::now() + Duration::from_secs(30);
     let want_applied = c.view(leader).applied_index.unwrap_or(0);
-    let mut last = View::default();
+    let mut last: View;
     let back = loop {
         last = c.view(victim);
         if last.leader.as_deref() == Some(leader_addr.as_str())
