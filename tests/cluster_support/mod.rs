@@ -16,6 +16,7 @@ use crate::common::{bin, rand_u64, read_response, Response, TempDir};
 use std::fs::OpenOptions;
 use std::io::Write;
 use std::net::{Ipv4Addr, SocketAddr, SocketAddrV4, TcpListener, TcpStream, UdpSocket};
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
@@ -451,4 +452,34 @@ pub fn http_req(addr: SocketAddr, method: &str, path: &str, body: &[u8], timeout
 /// A random index in 0..n.
 pub fn pick(n: usize) -> usize {
     (rand_u64() % n as u64) as usize
+}
+
+/// key -> decoded value of a `?recurse` answer.
+pub fn kv_map(j: &serde_json::Value) -> BTreeMap<String, String> {
+    j.as_array()
+        .map(|a| a.as_slice())
+        .unwrap_or(&[])
+        .iter()
+        .map(|e| {
+            let k = e["Key"].as_str().unwrap_or_default().to_string();
+            let v = e["Value"].as_str().map(b64).unwrap_or_default();
+            (k, v)
+        })
+        .collect()
+}
+
+pub fn b64(s: &str) -> String {
+    const T: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    let (mut out, mut acc, mut bits) = (Vec::new(), 0u32, 0);
+    for c in s.bytes().filter(|&c| c != b'=') {
+        let Some(v) = T.iter().position(|&t| t == c) else { continue };
+        acc = (acc << 6) | v as u32;
+        bits += 6;
+        if bits >= 8 {
+            bits -= 8;
+            out.push((acc >> bits) as u8);
+            acc &= (1 << bits) - 1;
+        }
+    }
+    String::from_utf8_lossy(&out).into_owned()
 }
