@@ -101,9 +101,21 @@ pub async fn run_discovery(ctl: Rc<RefCell<Control>>, notify: Rc<Notify>, setup:
             targets.sort();
             targets.dedup();
             let configured = c.configured();
-            let wants_join = configured && (!in_conf || (learner && !setup.read_replica));
+            // Our entry in the membership names an old address or node name (restarted
+            // with other flags): the leader rewrites it, as Consul's reconciliation does.
+            let stale_entry = in_conf && st.conf.server(c.me.id) != Some(&c.me);
+            let wants_join = configured && (!in_conf || (learner && !setup.read_replica) || stale_entry);
             (c.me.clone(), configured, wants_join, targets, c.transport.clone())
         };
+        if wants_join && ctl.borrow().is_leader() {
+            let mut c = ctl.borrow_mut();
+            let me = c.me.clone();
+            let _ = c.join(me, setup.read_replica);
+            drop(c);
+            notify.signal();
+            glommio::timer::sleep(setup.interval).await;
+            continue;
+        }
         if configured && !wants_join {
             // A voter (or read replica) in the configuration: Raft carries on from here.
             glommio::timer::sleep(setup.interval * 5).await;

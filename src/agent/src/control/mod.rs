@@ -123,10 +123,8 @@ pub async fn run_control(
         )
         .detach();
     }
-    if !setup.single_server || !setup.discovery.join.is_empty() {
-        glommio::spawn_local(discovery::run_discovery(ctl.clone(), notify.clone(), setup.discovery.clone(), setup.shutdown.clone()))
-            .detach();
-    }
+    glommio::spawn_local(discovery::run_discovery(ctl.clone(), notify.clone(), setup.discovery.clone(), setup.shutdown.clone()))
+        .detach();
 
     for (shard, rx) in from_services.into_iter().enumerate() {
         let (ctl, notify) = (ctl.clone(), notify.clone());
