@@ -24,6 +24,32 @@ fn leader_kill9_under_load_then_loss_of_quorum() {
     let killed_w = writer.started.elapsed();
     c.kill9(old_leader);
     let survivors: Vec<usize> = (0..3).filter(|&i| i != old_leader).collect();
+
+    // Before the survivors' election timers fire (>= 1 s), a follower still naming the dead
+    // leader has not heard from it since the kill: X-Consul-LastContact must say so.
+    std::thread::sleep(Duration::from_millis(700));
+    let dead_addr = c.servers[old_leader].raft_addr();
+    let mut stale_contact = Vec::new();
+    for &i in &survivors {
+        let since_kill = killed.elapsed();
+        let Ok(r) = c.get(i, "/v1/kv/failover/?stale&keys") else { continue };
+        let names_dead = c.leader_seen_by(i).as_deref() == Some(dead_addr.as_str());
+        let lc: Option<u64> = r.header("X-Consul-LastContact").and_then(|v| v.parse().ok());
+        eprintln!(
+            "s{} {:.2}s after the kill: KnownLeader {:?}, LastContact {lc:?} ms, names the dead leader: {names_dead}",
+            i + 1,
+            since_kill.as_secs_f64(),
+            r.header("X-Consul-KnownLeader")
+        );
+        if names_dead && r.header("X-Consul-KnownLeader") == Some("true") && !lc.is_some_and(|ms| ms >= 500) {
+            // asserted at the end, so the failover itself is still exercised and reported
+            stale_contact.push(format!(
+                "s{} last heard the leader before it was killed {since_kill:?} ago, yet reports \
+                 X-Consul-LastContact {lc:?} ms",
+                i + 1
+            ));
+        }
+    }
     let new_leader = c.wait_for_leader_among(&survivors, Duration::from_secs(30));
     let took = killed.elapsed();
     let new_term = c.term(new_leader).expect("new leader term");
@@ -78,7 +104,10 @@ fn leader_kill9_under_load_then_loss_of_quorum() {
     assert_eq!(r.status, 200, "stale read without a leader: {}", r.text());
     assert_eq!(r.text(), probe.value, "stale read without a leader");
     assert_eq!(r.header("X-Consul-KnownLeader"), Some("false"));
-    assert!(r.header("X-Consul-LastContact").is_some(), "no X-Consul-LastContact on a stale read");
+    // time since it last heard from a leader: it has not, for at least an election timeout
+    let last_contact: Option<u64> = r.header("X-Consul-LastContact").and_then(|v| v.parse().ok());
+    eprintln!("stale read on the lone server: X-Consul-LastContact {last_contact:?} ms");
+    assert!(last_contact.is_some_and(|ms| ms > 0), "X-Consul-LastContact {:?} on a server cut off", r.header("X-Consul-LastContact"));
     let v = c.view(survivor);
     assert_eq!(v.leader.as_deref(), Some(""), "/v1/status/leader on the lone server: {v:?}");
     assert_ne!(v.state.as_deref(), Some("Leader"), "the lone server still says Leader: {v:?}");
@@ -91,4 +120,5 @@ fn leader_kill9_under_load_then_loss_of_quorum() {
     assert_eq!((r.status, r.text().trim()), (500, "No cluster leader"), "write without a leader");
     assert!(held >= Duration::from_secs(1), "the write was refused at once ({held:?}), not held for a leader");
     c.assert_alive();
+    assert!(stale_contact.is_empty(), "{}", stale_contact.join("\n"));
 }

@@ -37,8 +37,24 @@ fn three_servers_form_one_cluster_and_serve_writes_from_a_follower() {
         assert_eq!(got, want, "peers on s{}", i + 1);
     }
 
+    // the operator view: three voters with the node IDs the servers persisted, one leader
+    let r = c.get(follower_of(leader), "/v1/operator/raft/configuration").unwrap();
+    assert_eq!(r.status, 200, "raft configuration: {}", r.text());
+    let conf = r.json();
+    let mut seen = BTreeSet::new();
+    for s in conf["Servers"].as_array().unwrap_or_else(|| panic!("no Servers: {conf}")) {
+        let addr = s["Address"].as_str().unwrap_or_default();
+        let i = c.index_of(addr).unwrap_or_else(|| panic!("unknown server address in {conf}"));
+        assert_eq!(s["ID"].as_str(), Some(c.servers[i].node_id().as_str()), "ID of {addr}: {conf}");
+        assert_eq!(s["Node"].as_str(), Some(c.servers[i].name.as_str()), "Node of {addr}: {conf}");
+        assert_eq!(s["Voter"].as_bool(), Some(true), "Voter of {addr}: {conf}");
+        assert_eq!(s["Leader"].as_bool(), Some(i == leader), "Leader flag of {addr}: {conf}");
+        seen.insert(i);
+    }
+    assert_eq!(seen.len(), 3, "configuration lists {} servers: {conf}", seen.len());
+
     // a write sent to a follower is forwarded to the leader and acknowledged
-    let follower = (leader + 1) % 3;
+    let follower = follower_of(leader);
     let r = c.put_kv(follower, "formation/k", b"written-on-a-follower").unwrap();
     assert_eq!((r.status, r.text().as_str()), (200, "true"), "PUT on follower s{}", follower + 1);
 
@@ -88,4 +104,8 @@ fn outgoing_server_connections_come_from_the_bind_address() {
     }
     assert!(seen > 0, "no outgoing server connection found at all");
     assert!(wrong.is_empty(), "outgoing server connections not from the bind address:\n{}", wrong.join("\n"));
+}
+
+fn follower_of(leader: usize) -> usize {
+    (leader + 1) % 3
 }

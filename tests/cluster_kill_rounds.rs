@@ -16,7 +16,8 @@ fn rounds() -> usize {
 #[test]
 fn acknowledged_writes_survive_rounds_of_kill9() {
     let mut c = Cluster::start(3);
-    c.wait_for_leader(Duration::from_secs(60));
+    let first = c.wait_for_leader(Duration::from_secs(60));
+    let first_term = c.term(first).unwrap_or(0);
     let all: Vec<_> = (0..3).map(|i| (i, c.addr(i))).collect();
     let monitor = Monitor::start(&all, Duration::from_millis(200));
     let writer = Writer::start("rounds", all.clone(), Duration::from_millis(2));
@@ -63,8 +64,10 @@ fn acknowledged_writes_survive_rounds_of_kill9() {
     let stored = kv_map(&r.json());
     let lost: Vec<_> = acked.iter().filter(|a| stored.get(&a.key) != Some(&a.value)).collect();
     let leaderships = samples.leaderships();
+    let last_term = c.term(leader).unwrap_or(0);
     eprintln!(
-        "rounds {}: {} writes acknowledged, {} lost, {} failed attempts, {} leader kills, {} leader changes seen (leaderships {:?})",
+        "rounds {}: {} writes acknowledged, {} lost, {} failed attempts, {} leader kills, \
+         {} leader changes seen by the poller (term, server): {:?}; term {first_term} -> {last_term}",
         rounds(),
         acked.len(),
         lost.len(),
@@ -73,6 +76,13 @@ fn acknowledged_writes_survive_rounds_of_kill9() {
         leaderships.len().saturating_sub(1),
         leaderships
     );
+    // what the failed attempts were (refused connections to a dead server are expected)
+    let mut kinds: std::collections::BTreeMap<String, usize> = Default::default();
+    for e in &errors {
+        let kind: String = e.split(':').skip(1).collect::<Vec<_>>().join(":").chars().take(60).collect();
+        *kinds.entry(kind).or_default() += 1;
+    }
+    eprintln!("failed attempts by kind: {kinds:#?}");
     assert!(lost.is_empty(), "acknowledged writes lost: {:?}", &lost[..lost.len().min(10)]);
     assert!(acked.len() >= rounds(), "too few writes acknowledged to mean anything: {}", acked.len());
 

@@ -39,12 +39,10 @@ impl RaftView {
         self.0.known_leader.store(leader.is_some(), Ordering::Relaxed);
         self.0.term.store(term, Ordering::Relaxed);
         self.0.leader_ready.store(is_self_and_ready, Ordering::Release);
-        if leader.is_some() {
-            self.touch_contact();
-        }
     }
 
-    /// Called on every tick while a leader is known (or we are it).
+    /// Called when the leader was just heard from (or we are it): X-Consul-LastContact
+    /// counts from here, so it grows while a dead leader is still "known".
     pub fn touch_contact(&self) {
         let now = self.0.epoch.elapsed().as_millis() as u64;
         self.0.last_contact_ms.store(now, Ordering::Relaxed);

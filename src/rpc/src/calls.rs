@@ -182,6 +182,7 @@ pub(crate) async fn drive(
         self_id,
         opts.connect_deadline(),
         opts.write_timeout,
+        opts.source_ip,
     )
     .await
     {

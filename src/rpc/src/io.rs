@@ -82,10 +82,13 @@ pub(crate) async fn connect(
     self_id: u64,
     connect_timeout: Duration,
     write_timeout: Duration,
+    source: Option<std::net::IpAddr>,
 ) -> io::Result<TcpStream> {
-    let mut stream = TcpStream::connect_timeout(addr, connect_timeout)
-        .await
-        .map_err(|e| io::Error::other(format!("connect to {addr}: {e}")))?;
+    let mut stream = match source.filter(|ip| !ip.is_unspecified() && ip.is_ipv4() == addr.is_ipv4()) {
+        Some(ip) => connect_from(ip, addr, connect_timeout).await,
+        None => TcpStream::connect_timeout(addr, connect_timeout).await.map_err(|e| io::Error::other(e.to_string())),
+    }
+    .map_err(|e| io::Error::other(format!("connect to {addr}: {e}")))?;
     tune_socket(&stream)?;
     write_all_deadline(
         &mut stream,
@@ -273,4 +276,85 @@ impl AsyncWrite for Half {
     fn poll_close(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
         Pin::new(&mut *self.0.borrow_mut()).poll_close(cx)
     }
+}
+
+/// A non-blocking connect from `source` (port chosen by the kernel): glommio's connect has
+/// no source address. Completion is polled on the executor's timer (connections are
+/// rare: once per peer and lane), never waited for with a blocking call.
+async fn connect_from(source: std::net::IpAddr, addr: SocketAddr, limit: Duration) -> io::Result<TcpStream> {
+    use std::os::fd::{FromRawFd, OwnedFd};
+    let domain = if addr.is_ipv4() { libc::AF_INET } else { libc::AF_INET6 };
+    // SAFETY: plain socket(2); the descriptor is owned by `fd` from here on.
+    let raw = unsafe { libc::socket(domain, libc::SOCK_STREAM | libc::SOCK_NONBLOCK | libc::SOCK_CLOEXEC, 0) };
+    if raw < 0 {
+        return Err(io::Error::last_os_error());
+    }
+    let fd = unsafe { OwnedFd::from_raw_fd(raw) };
+    let (local, local_len) = sockaddr(SocketAddr::new(source, 0));
+    // SAFETY: `local` is a valid sockaddr of `local_len` bytes.
+    if unsafe { libc::bind(raw, (&local as *const libc::sockaddr_storage).cast(), local_len) } < 0 {
+        return Err(io::Error::other(format!("bind source {source}: {}", io::Error::last_os_error())));
+    }
+    let (remote, remote_len) = sockaddr(addr);
+    // SAFETY: as above.
+    if unsafe { libc::connect(raw, (&remote as *const libc::sockaddr_storage).cast(), remote_len) } < 0 {
+        let e = io::Error::last_os_error();
+        if e.raw_os_error() != Some(libc::EINPROGRESS) {
+            return Err(e);
+        }
+    }
+    let deadline = std::time::Instant::now() + limit;
+    loop {
+        let mut pfd = libc::pollfd { fd: raw, events: libc::POLLOUT, revents: 0 };
+        // SAFETY: one valid pollfd, zero timeout (never blocks).
+        let n = unsafe { libc::poll(&mut pfd, 1, 0) };
+        if n > 0 {
+            let mut err: libc::c_int = 0;
+            let mut len = std::mem::size_of::<libc::c_int>() as libc::socklen_t;
+            // SAFETY: SO_ERROR into a c_int of the given length.
+            unsafe { libc::getsockopt(raw, libc::SOL_SOCKET, libc::SO_ERROR, (&mut err as *mut libc::c_int).cast(), &mut len) };
+            if err != 0 {
+                return Err(io::Error::from_raw_os_error(err));
+            }
+            break;
+        }
+        if std::time::Instant::now() >= deadline {
+            return Err(io::Error::new(io::ErrorKind::TimedOut, "connect timed out"));
+        }
+        glommio::timer::sleep(Duration::from_millis(1)).await;
+    }
+    use std::os::fd::IntoRawFd;
+    // SAFETY: a connected stream socket handed over to glommio, which owns it from here.
+    Ok(unsafe { TcpStream::from_raw_fd(fd.into_raw_fd()) })
+}
+
+fn sockaddr(addr: SocketAddr) -> (libc::sockaddr_storage, libc::socklen_t) {
+    // SAFETY: all-zero is a valid sockaddr_storage.
+    let mut storage: libc::sockaddr_storage = unsafe { std::mem::zeroed() };
+    let len = match addr {
+        SocketAddr::V4(a) => {
+            let sin = libc::sockaddr_in {
+                sin_family: libc::AF_INET as libc::sa_family_t,
+                sin_port: a.port().to_be(),
+                sin_addr: libc::in_addr { s_addr: u32::from_ne_bytes(a.ip().octets()) },
+                sin_zero: [0; 8],
+            };
+            // SAFETY: sockaddr_in fits in sockaddr_storage.
+            unsafe { std::ptr::write((&mut storage as *mut libc::sockaddr_storage).cast(), sin) };
+            std::mem::size_of::<libc::sockaddr_in>()
+        }
+        SocketAddr::V6(a) => {
+            let sin6 = libc::sockaddr_in6 {
+                sin6_family: libc::AF_INET6 as libc::sa_family_t,
+                sin6_port: a.port().to_be(),
+                sin6_flowinfo: a.flowinfo(),
+                sin6_addr: libc::in6_addr { s6_addr: a.ip().octets() },
+                sin6_scope_id: a.scope_id(),
+            };
+            // SAFETY: sockaddr_in6 fits in sockaddr_storage.
+            unsafe { std::ptr::write((&mut storage as *mut libc::sockaddr_storage).cast(), sin6) };
+            std::mem::size_of::<libc::sockaddr_in6>()
+        }
+    };
+    (storage, len as libc::socklen_t)
 }

@@ -32,6 +32,10 @@ pub struct TransportOptions {
     pub max_inbound_calls_per_conn: usize,
     /// An outbound call connection with no call pending for this long is closed.
     pub call_idle_timeout: Duration,
+    /// Source address of outbound connections (Consul binds its RPC client to the
+    /// `-bind` IP, so peers and firewalls see the server's own address). None: the
+    /// kernel picks.
+    pub source_ip: Option<std::net::IpAddr>,
 }
 
 impl Default for TransportOptions {
@@ -50,6 +54,7 @@ impl Default for TransportOptions {
             max_inbound_conns: 256,
             max_inbound_calls_per_conn: 1024,
             call_idle_timeout: Duration::from_secs(60),
+            source_ip: None,
         }
     }
 }

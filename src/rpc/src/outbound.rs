@@ -55,6 +55,7 @@ pub(crate) async fn run_writer(
                     self_id,
                     opts.connect_deadline(),
                     opts.write_timeout,
+                    opts.source_ip,
                 )
                 .await;
                 match attempt {

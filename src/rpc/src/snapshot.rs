@@ -115,6 +115,7 @@ pub(crate) async fn stream_snapshot(
             self_id,
             opts.connect_deadline(),
             opts.write_timeout,
+            opts.source_ip,
         )
         .await
         {

@@ -82,7 +82,9 @@ pub async fn run_control(
         HardState { term: st.term, vote: st.vote, commit: st.commit }
     };
     let last_snapshot = rec.snapshot.as_ref().map_or(0, |s| s.index);
-    let transport = Transport::new(setup.me.id, TransportOptions::default());
+    // Outbound connections leave from the -bind address, as Consul's RPC pool does.
+    let transport_opts = TransportOptions { source_ip: setup.rpc_listen.first().map(|a| a.ip()), ..TransportOptions::default() };
+    let transport = Transport::new(setup.me.id, transport_opts);
     let mut control = Control::new(ControlParts {
         raft: rec.raft,
         applier: rec.applier,

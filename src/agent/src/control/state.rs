@@ -452,7 +452,7 @@ impl Control {
         if self.gc.is_enabled() != ready {
             self.gc.set_enabled(ready);
         }
-        if leader.is_some() && self.raft.ticks_since_leader_contact() == 0 {
+        if is_leader || (leader.is_some() && self.raft.ticks_since_leader_contact() == 0) {
             self.view.touch_contact();
         }
     }
