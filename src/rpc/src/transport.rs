@@ -252,8 +252,20 @@ impl Transport {
         deadline: Option<Duration>,
     ) -> Result<Vec<u8>, CallError> {
         let deadline = deadline.unwrap_or(self.inner.opts.call_timeout);
-        let conn = self.call_conn(addr);
-        let result = match conn.start(&request, &self.inner.opts) {
+        let (conn, new) = self.call_conn(addr);
+        let started = conn.start(&request, &self.inner.opts);
+        if new {
+            // The driver starts only after the first call is registered: a connection
+            // that fails at once must fail that call with its real reason.
+            glommio::spawn_local(calls::drive(
+                conn.clone(),
+                self.inner.self_id,
+                self.inner.opts.clone(),
+                self.inner.counters.clone(),
+            ))
+            .detach();
+        }
+        let result = match started {
             Err(e) => Err(e),
             Ok(id) => {
                 drop(request);
@@ -278,25 +290,18 @@ impl Transport {
         result
     }
 
-    /// The live connection to `addr`, or a new one (with its driver task).
-    fn call_conn(&self, addr: SocketAddr) -> Rc<CallConn> {
+    /// The live connection to `addr`, or a new one (true: the caller spawns its driver).
+    fn call_conn(&self, addr: SocketAddr) -> (Rc<CallConn>, bool) {
         let mut calls = self.inner.calls.borrow_mut();
         if let Some(c) = calls.get(&addr) {
             if !c.is_dead() {
-                return c.clone();
+                return (c.clone(), false);
             }
         }
         calls.retain(|_, c| !c.is_dead());
         let conn = CallConn::new(addr);
         calls.insert(addr, conn.clone());
-        glommio::spawn_local(calls::drive(
-            conn.clone(),
-            self.inner.self_id,
-            self.inner.opts.clone(),
-            self.inner.counters.clone(),
-        ))
-        .detach();
-        conn
+        (conn, true)
     }
 
     pub fn stats(&self) -> TransportStats {

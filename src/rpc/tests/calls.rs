@@ -144,9 +144,19 @@ fn server_refuses_calls_over_its_per_connection_bound() {
 fn call_to_a_closed_port_fails() {
     run(async {
         let t = Transport::new(1, TransportOptions::default());
-        let r = t.call(closed_port(), b"x".to_vec(), None).await;
+        let port = closed_port();
+        let r = t.call(port, b"x".to_vec(), None).await;
         assert!(matches!(r, Err(CallError::Connect(_))), "{r:?}");
         assert!(t.stats().connect_failures >= 1);
+        // Again, and from a chosen source address: still a connect error (a caller may
+        // retry those safely), never a stale "closed" from the dead connection.
+        let r = t.call(port, b"x".to_vec(), None).await;
+        assert!(matches!(r, Err(CallError::Connect(_))), "{r:?}");
+        let from = Transport::new(2, TransportOptions { source_ip: Some("127.0.0.1".parse().unwrap()), ..TransportOptions::default() });
+        for i in 0..2 {
+            let r = from.call(port, b"x".to_vec(), None).await;
+            assert!(matches!(r, Err(CallError::Connect(_))), "attempt {i}: {r:?}");
+        }
     });
 }
 

@@ -4,7 +4,9 @@
 use std::cell::RefCell;
 use std::net::SocketAddr;
 use std::rc::Rc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
+
+use ballast_rpc::CallError;
 
 use ballast_http::BackendError;
 
@@ -39,7 +41,7 @@ pub fn spawn_forward(ctl: &Rc<RefCell<Control>>, notify: &Rc<Notify>, fwd: Forwa
             Forward::Operator { op: OperatorOp::TransferLeader { to }, .. } => Request::TransferLeader { to: to.clone() },
             Forward::Operator { op: OperatorOp::Configuration, .. } => Request::RaftConfiguration,
         };
-        let answer = call(&transport, addr, &request).await;
+        let (answer, addr) = call_leader(&ctl, &transport, addr, &request).await;
         let mut c = ctl.borrow_mut();
         match (fwd, answer) {
             (Forward::Write { shard, id, .. }, Ok(Response::Proposed { index, term })) => {
@@ -72,9 +74,42 @@ pub fn spawn_forward(ctl: &Rc<RefCell<Control>>, notify: &Rc<Notify>, fwd: Forwa
     .detach();
 }
 
-async fn call(transport: &ballast_rpc::Transport, addr: SocketAddr, req: &Request) -> Result<Response, String> {
-    let bytes = transport.call(addr, encode_request(req), Some(FORWARD_DEADLINE)).await.map_err(|e| e.to_string())?;
-    decode_response(&bytes)
+/// Sends `req` to the leader. While the request provably reached no leader (the
+/// connection could not be made, or the server answered that it does not lead), waits for
+/// the cluster to elect one and tries again, within Consul's hold time: a client of a
+/// follower sees a leader change as latency, not as an error. Anything else (the request
+/// may have been carried out) is final.
+async fn call_leader(ctl: &Rc<RefCell<Control>>, transport: &ballast_rpc::Transport, mut addr: SocketAddr, req: &Request) -> (Result<Response, String>, SocketAddr) {
+    let deadline = Instant::now() + FORWARD_DEADLINE;
+    let bytes = encode_request(req);
+    let mut pause = Duration::from_millis(10);
+    loop {
+        let left = deadline.saturating_duration_since(Instant::now());
+        let (answer, retry) = match transport.call(addr, bytes.clone(), Some(left)).await {
+            Ok(b) => {
+                let r = decode_response(&b);
+                let not_leader = matches!(r, Ok(Response::NotLeader { .. }));
+                (r, not_leader)
+            }
+            Err(e @ CallError::Connect(_)) => (Err(e.to_string()), true),
+            Err(e) => {
+                tracing::debug!(%addr, "forwarding failed: {e:?}");
+                return (Err(e.to_string()), addr);
+            }
+        };
+        if !retry || Instant::now() + pause >= deadline {
+            return (answer, addr);
+        }
+        glommio::timer::sleep(pause).await;
+        pause = (pause * 2).min(Duration::from_millis(200));
+        let next = match &answer {
+            Ok(Response::NotLeader { leader: Some(l) }) => l.address.parse().ok(),
+            _ => ctl.borrow().leader_addr(),
+        };
+        if let Some(a) = next {
+            addr = a;
+        }
+    }
 }
 
 fn response_failure(r: Response) -> WriteFailure {
