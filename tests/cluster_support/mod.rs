@@ -34,14 +34,15 @@ pub struct Ports {
     pub http: u16,
     pub server: u16,
     pub serf_lan: u16,
+    pub serf_wan: u16,
 }
 
 impl Ports {
-    /// Three distinct ports free on every one of `ips` (TCP, and UDP for the join port), drawn
+    /// Four distinct ports free on every one of `ips` (TCP and UDP), drawn
     /// below the kernel's ephemeral range so outgoing connections cannot take them meanwhile.
     pub fn pick(ips: &[Ipv4Addr]) -> Ports {
         let mut chosen: Vec<u16> = Vec::new();
-        while chosen.len() < 3 {
+        while chosen.len() < 4 {
             let p = 12000 + (rand_u64() % 20000) as u16;
             if chosen.contains(&p) {
                 continue;
@@ -53,7 +54,7 @@ impl Ports {
                 chosen.push(p);
             }
         }
-        Ports { http: chosen[0], server: chosen[1], serf_lan: chosen[2] }
+        Ports { http: chosen[0], server: chosen[1], serf_lan: chosen[2], serf_wan: chosen[3] }
     }
 }
 
@@ -133,6 +134,14 @@ impl Server {
         if let Some(mut c) = self.child.take() {
             let _ = c.kill(); // SIGKILL; also ends a SIGSTOPped process
             let _ = c.wait();
+            // The kernel tears an io_uring down after the process is reaped, and sockets
+            // with operations in flight close only then: wait until the server port
+            // refuses, so "killed" means nobody answers any more.
+            let port = SocketAddr::V4(SocketAddrV4::new(self.ip, self.ports.server));
+            let deadline = Instant::now() + Duration::from_secs(5);
+            while Instant::now() < deadline && TcpStream::connect_timeout(&port, Duration::from_millis(200)).is_ok() {
+                std::thread::sleep(Duration::from_millis(10));
+            }
             let mut log = OpenOptions::new().append(true).open(&self.log_path).unwrap();
             let _ = writeln!(log, "=== harness: kill -9 {}", self.name);
         }
@@ -163,6 +172,8 @@ pub struct ClusterOpts {
     pub bootstrap_expect: usize,
     pub raft_multiplier: u32,
     pub log_level: String,
+    /// Appended to every server's flags (e.g. `-encrypt=...`).
+    pub extra_args: Vec<String>,
 }
 
 impl ClusterOpts {
@@ -172,6 +183,7 @@ impl ClusterOpts {
             bootstrap_expect: n,
             raft_multiplier: RAFT_MULTIPLIER,
             log_level: std::env::var("CLUSTER_LOG_LEVEL").unwrap_or_else(|_| "info".into()),
+            extra_args: Vec::new(),
         }
     }
 }
@@ -236,8 +248,10 @@ impl Cluster {
                 format!("-http-port={}", ports.http),
                 format!("-server-port={}", ports.server),
                 format!("-serf-lan-port={}", ports.serf_lan),
+                format!("-serf-wan-port={}", ports.serf_wan),
                 format!("-log-level={}", opts.log_level),
             ]);
+            args.extend(opts.extra_args.iter().cloned());
             servers.push(Server {
                 idx: i,
                 log_path: dir.path().join(format!("{name}.log")),
@@ -267,6 +281,60 @@ impl Cluster {
 
     pub fn dir(&self) -> &Path {
         self.dir.path()
+    }
+
+    /// Starts a client agent (no -server) on `ip`, retry-joining every server; it is
+    /// appended to `servers` (same process control and log handling) and its index returned.
+    pub fn add_client(&mut self, name: &str, ip: Ipv4Addr, extra: &[String]) -> usize {
+        let data_dir = self.dir.path().join(name);
+        std::fs::create_dir_all(&data_dir).unwrap();
+        let ports = self.ports;
+        let mut args: Vec<String> = vec![
+            "agent".into(),
+            format!("-node={name}"),
+            format!("-bind={ip}"),
+            format!("-client={ip}"),
+            format!("-data-dir={}", data_dir.display()),
+        ];
+        for s in self.servers.iter().filter(|s| s.args.iter().any(|a| a == "-server")) {
+            args.push(format!("-retry-join={}:{}", s.ip, ports.serf_lan));
+        }
+        args.extend([
+            "-placement=unbound".into(),
+            format!("-http-port={}", ports.http),
+            format!("-server-port={}", ports.server),
+            format!("-serf-lan-port={}", ports.serf_lan),
+            format!("-log-level={}", self.opts.log_level),
+        ]);
+        args.extend(extra.iter().cloned());
+        let idx = self.servers.len();
+        let mut c = Server {
+            idx,
+            log_path: self.dir.path().join(format!("{name}.log")),
+            name: name.to_string(),
+            ip,
+            ports,
+            data_dir,
+            args,
+            child: None,
+            paused: false,
+            starts: 0,
+        };
+        c.spawn();
+        self.servers.push(c);
+        idx
+    }
+
+    /// Waits for agent `i` to exit on its own; its exit status text.
+    pub fn wait_exit(&mut self, i: usize, timeout: Duration) -> Option<String> {
+        let deadline = Instant::now() + timeout;
+        while Instant::now() < deadline {
+            if let Some(how) = self.servers[i].exited() {
+                return Some(how);
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        None
     }
     pub fn len(&self) -> usize {
         self.servers.len()

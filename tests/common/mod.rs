@@ -71,6 +71,7 @@ pub fn start_server(data_dir: &Path, http_port: u16, extra: &[&str]) -> Agent {
         // fixed defaults either.
         format!("-server-port={}", free_port()),
         format!("-serf-lan-port={}", free_port()),
+        format!("-serf-wan-port={}", free_port()),
         "-placement=unbound".into(),
         "-log-level=warn".into(),
     ];

@@ -1,7 +1,10 @@
 //! The ballast agent: wires the shards runtime, Raft, the log, the state store and the
 //! HTTP API together. `run` is what `ballast agent` calls.
+mod client_control;
 mod cluster_view;
 mod control;
+mod deadline;
+mod gossip;
 mod identity;
 mod lifecycle;
 mod logging;

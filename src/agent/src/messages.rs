@@ -12,6 +12,23 @@ pub enum ToControl {
     ReadBarrier { id: u64 },
     /// `/v1/operator/raft/...` changes; the leader carries them out.
     Operator { id: u64, op: OperatorOp },
+    /// Gossip membership and keyring requests (`/v1/agent/join|leave|force-leave`,
+    /// `/v1/operator/keyring`); answered by the gossip pools, no leader needed.
+    Gossip { id: u64, op: GossipOp },
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum GossipOp {
+    Join { addr: String, wan: bool },
+    Leave,
+    ForceLeave { node: String, prune: bool, wan: bool },
+    Keyring { op: ballast_keyring::KeyOp, local_only: bool },
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum GossipReply {
+    Done,
+    Keyring(Vec<ballast_keyring::KeyringResponse>),
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -40,8 +57,12 @@ pub enum ToService {
     Written { id: u64, result: Result<ApplyResult, WriteFailure> },
     ReadReady { id: u64, result: Result<(), WriteFailure> },
     OperatorDone { id: u64, result: Result<OperatorReply, BackendError> },
+    GossipDone { id: u64, result: Result<GossipReply, BackendError> },
     /// One publish of the state store: wake the blocking queries it concerns.
     Changes(ChangeSet),
+    /// A client agent's forwarding connection, accepted on the server port: serve it as
+    /// HTTP on this shard.
+    HttpConn(std::os::fd::OwnedFd),
     Shutdown,
 }
 

@@ -11,7 +11,9 @@ use ballast_raft::Config as RaftConfig;
 use ballast_shards::{ShardSet, ShardSpec};
 use ballast_store::Store;
 
+use crate::client_control::{run_client_control, ClientSetup};
 use crate::cluster_view::ClusterView;
+use crate::gossip::{GossipSetup, MembersView, PoolSetup};
 use crate::control::{run_control, ControlSetup, DiscoverySetup};
 use ballast_raft::ServerInfo;
 use crate::identity::Identity;
@@ -42,9 +44,6 @@ pub fn run(cfg: RuntimeConfig) -> i32 {
 }
 
 fn run_agent(cfg: RuntimeConfig) -> Result<(), String> {
-    if !cfg.server {
-        return Err("client agents (without -server) arrive with gossip; run with -server or -dev for now".into());
-    }
     let (data_dir, _dev_dir) = data_dir(&cfg)?;
     std::fs::create_dir_all(&data_dir).map_err(|e| format!("Error creating data dir {}: {e}", data_dir.display()))?;
     let node_id = node_id(cfg.node_id.as_deref(), &data_dir).map_err(|e| format!("node ID in {}: {e}", data_dir.display()))?;
@@ -54,6 +53,11 @@ fn run_agent(cfg: RuntimeConfig) -> Result<(), String> {
     install_signal_handler(shutdown.clone()).map_err(|e| format!("signal handling: {e}"))?;
 
     let identity = Arc::new(Identity::new(&cfg, node_id.clone(), raft_id));
+    let members = Arc::new(MembersView::default());
+    let gossip = gossip_setup(&cfg, &identity, &data_dir)?;
+    if !cfg.server {
+        return run_client(cfg, identity, members, gossip, shutdown);
+    }
     let store = Store::new();
     let view = RaftView::default();
     let cluster = ClusterView::default();
@@ -75,20 +79,11 @@ fn run_agent(cfg: RuntimeConfig) -> Result<(), String> {
     };
     let port = |p: i32| u16::try_from(p).ok().filter(|p| *p > 0);
     let server_port = port(cfg.ports.server).ok_or("the server port must be set (ports.server > 0)")?;
-    let mut rpc_listen = vec![SocketAddr::new(cfg.bind_addr, server_port)];
-    // Join addresses name the Serf LAN port (Consul's habit): answer discovery there too
-    // until gossip owns that port.
-    if let Some(serf) = port(cfg.ports.serf_lan) {
-        rpc_listen.push(SocketAddr::new(cfg.bind_addr, serf));
-    }
+    let rpc_listen = vec![SocketAddr::new(cfg.bind_addr, server_port)];
     let single_server = cfg.dev || cfg.bootstrap || cfg.bootstrap_expect == 1;
-    let mut join = cfg.start_join.clone();
-    join.extend(cfg.retry_join.iter().cloned());
     let discovery = DiscoverySetup {
-        join,
-        default_port: port(cfg.ports.serf_lan).unwrap_or(8301),
+        members: members.clone(),
         interval: cfg.retry_interval.min(DISCOVERY_ROUND).max(Duration::from_millis(200)),
-        retry_max: cfg.retry_max,
         bootstrap_expect: if single_server { 1 } else { cfg.bootstrap_expect },
         read_replica: cfg.read_replica,
         datacenter: cfg.datacenter.clone(),
@@ -107,6 +102,8 @@ fn run_agent(cfg: RuntimeConfig) -> Result<(), String> {
         snapshot_threshold: cfg.raft_snapshot_threshold,
         trailing_logs: cfg.raft_trailing_logs,
         shutdown: shutdown.clone(),
+        gossip,
+        members: members.clone(),
     };
     let service_template = ServiceSetup {
         shard: 0,
@@ -118,6 +115,9 @@ fn run_agent(cfg: RuntimeConfig) -> Result<(), String> {
         kv_max_value_size: cfg.kv_max_value_size as usize,
         txn_max_req_len: cfg.txn_max_req_len as usize,
         datacenter: cfg.datacenter.clone(),
+        members,
+        client: false,
+        source_ip: Some(cfg.bind_addr).filter(|ip| !ip.is_unspecified()),
     };
     let spec = ShardSpec {
         placement: placement(&cfg.placement),
@@ -148,6 +148,117 @@ fn run_agent(cfg: RuntimeConfig) -> Result<(), String> {
     set.join().map_err(|e| e.to_string())?;
     tracing::info!("ballast agent stopped");
     Ok(())
+}
+
+/// A client agent: the LAN pool on the control shard, the HTTP API on the service shards
+/// forwarding to servers. No Raft, no log.
+fn run_client(cfg: RuntimeConfig, identity: Arc<Identity>, members: Arc<MembersView>, gossip: GossipSetup, shutdown: ShutdownFlag) -> Result<(), String> {
+    let http_port = u16::try_from(cfg.ports.http).map_err(|_| "the HTTP port must be set (ports.http > 0)".to_string())?;
+    let http_addrs: Vec<SocketAddr> = cfg.client_addrs.iter().map(|ip| SocketAddr::new(*ip, http_port)).collect();
+    tracing::info!(node = %cfg.node_name, datacenter = %cfg.datacenter, "ballast client agent starting (Consul {} compatible)", crate::CONSUL_COMPAT_VERSION);
+    let client_setup = ClientSetup { gossip, members: members.clone(), shutdown: shutdown.clone() };
+    let service_template = ServiceSetup {
+        shard: 0,
+        http_addrs,
+        store: Store::new(),
+        view: RaftView::default(),
+        cluster: ClusterView::default(),
+        identity,
+        kv_max_value_size: cfg.kv_max_value_size as usize,
+        txn_max_req_len: cfg.txn_max_req_len as usize,
+        datacenter: cfg.datacenter.clone(),
+        members,
+        client: true,
+        source_ip: Some(cfg.bind_addr).filter(|ip| !ip.is_unspecified()),
+    };
+    let spec = ShardSpec {
+        placement: placement(&cfg.placement),
+        service_shards: cfg.service_shards,
+        name_prefix: "ballast".into(),
+        request_queue_capacity: MAX_IN_FLIGHT * 2,
+        event_queue_capacity: MAX_IN_FLIGHT * 2 + 64,
+        ..ShardSpec::default()
+    };
+    let set = ShardSet::start::<ToControl, ToService, _, _, _, _>(
+        spec,
+        move |ctx| async move {
+            let mut to_services = Vec::new();
+            let mut from_services = Vec::new();
+            for link in ctx.links {
+                to_services.push(link.events);
+                from_services.push(link.requests);
+            }
+            run_client_control(client_setup, to_services, from_services).await.map_err(Into::into)
+        },
+        move |ctx| {
+            let setup = ServiceSetup { shard: ctx.index, ..service_template.clone() };
+            async move { run_service(setup, ctx.requests, ctx.events).await.map_err(Into::into) }
+        },
+    )
+    .map_err(|e| format!("starting shards: {e}"))?;
+    set.join().map_err(|e| e.to_string())?;
+    tracing::info!("ballast agent stopped");
+    Ok(())
+}
+
+/// The LAN pool (and the WAN pool on servers), with the keyrings Consul would load:
+/// `serf/local.keyring` and `serf/remote.keyring` win over `-encrypt` when they exist,
+/// and a mismatch is said loudly.
+fn gossip_setup(cfg: &RuntimeConfig, identity: &Identity, data_dir: &std::path::Path) -> Result<GossipSetup, String> {
+    let port = |p: i32, what: &str| u16::try_from(p).ok().filter(|p| *p > 0).ok_or(format!("the {what} port must be set"));
+    let lan_port = port(cfg.ports.serf_lan, "Serf LAN")?;
+    let lan_path = ballast_keyring::lan_path(data_dir);
+    let wan_path = ballast_keyring::wan_path(data_dir);
+    let (lan_ring, wan_ring) = if cfg.disable_keyring_file {
+        let ring = match cfg.encrypt.as_deref().filter(|k| !k.is_empty()) {
+            Some(k) => {
+                let raw = ballast_keyring::decode_key(k).map_err(|e| format!("encrypt has invalid key: {e}"))?;
+                Some(ballast_keyring::Keyring::new(&raw, &[]).map_err(|e| e.to_string())?)
+            }
+            None => None,
+        };
+        (ring.clone(), if cfg.server { ring } else { None })
+    } else {
+        let wan = cfg.server.then_some(wan_path.as_path());
+        let got = ballast_keyring::startup(cfg.encrypt.as_deref(), &lan_path, wan).map_err(|e| e.to_string())?;
+        for w in &got.warnings {
+            tracing::warn!("{w}");
+        }
+        (got.lan, got.wan)
+    };
+    let keep_file = !cfg.disable_keyring_file;
+    let lan = PoolSetup {
+        bind: SocketAddr::new(cfg.serf_bind_lan.unwrap_or(cfg.bind_addr), lan_port),
+        advertise: SocketAddr::new(identity.advertise, lan_port),
+        name: cfg.node_name.clone(),
+        tags: identity.member(false).tags,
+        tuning: cfg.gossip_lan.clone(),
+        reconnect_timeout: cfg.reconnect_timeout,
+        keyring: lan_ring,
+        keyring_path: keep_file.then(|| lan_path.clone()),
+        start_join: cfg.start_join.clone(),
+        retry_join: cfg.retry_join.clone(),
+        retry_interval: cfg.retry_interval,
+        retry_max: cfg.retry_max,
+    };
+    let wan = match (cfg.server, port(cfg.ports.serf_wan, "Serf WAN")) {
+        (true, Ok(wan_port)) => Some(PoolSetup {
+            bind: SocketAddr::new(cfg.serf_bind_wan.unwrap_or(cfg.bind_addr), wan_port),
+            advertise: SocketAddr::new(cfg.advertise_addr_wan.unwrap_or(identity.advertise), wan_port),
+            name: format!("{}.{}", cfg.node_name, cfg.datacenter),
+            tags: identity.member(true).tags,
+            tuning: cfg.gossip_wan.clone(),
+            reconnect_timeout: cfg.reconnect_timeout_wan,
+            keyring: wan_ring,
+            keyring_path: keep_file.then(|| wan_path.clone()),
+            start_join: cfg.start_join_wan.clone(),
+            retry_join: cfg.retry_join_wan.clone(),
+            retry_interval: cfg.retry_interval_wan,
+            retry_max: cfg.retry_max_wan,
+        }),
+        _ => None,
+    };
+    Ok(GossipSetup { datacenter: cfg.datacenter.clone(), lan, wan })
 }
 
 fn placement(p: &ballast_config::Placement) -> ballast_shards::Placement {

@@ -19,13 +19,12 @@ Usage: ballast agent [options]
 /// Consul agent flags (agent/config/flags.go) that ballast does not implement: named in the
 /// error instead of Go's generic "flag provided but not defined".
 const CONSUL_ONLY_FLAGS: &[&str] = &[
-    "advertise-wan", "alt-domain", "allow-write-http-from", "auto-reload-config", "check_output_max_size",
-    "default-query-time", "disable-host-node-id", "disable-keyring-file", "domain", "enable-script-checks",
-    "enable-local-script-checks", "encrypt", "grpc-tls-port", "join-wan", "log-file", "log-rotate-bytes",
+    "alt-domain", "allow-write-http-from", "auto-reload-config", "check_output_max_size",
+    "default-query-time", "disable-host-node-id", "domain", "enable-script-checks",
+    "enable-local-script-checks", "grpc-tls-port", "log-file", "log-rotate-bytes",
     "log-rotate-duration", "log-rotate-max-files", "max-query-time", "node-meta",
-    "primary-gateway", "protocol", "raft-protocol", "recursor", "rejoin",
-    "retry-interval-wan", "retry-join-wan", "retry-max-wan", "segment", "serf-lan-allowed-cidrs",
-    "serf-wan-allowed-cidrs", "serf-lan-bind", "serf-wan-bind", "syslog", "ui", "ui-content-path", "ui-dir",
+    "primary-gateway", "protocol", "raft-protocol", "recursor", "rejoin", "segment", "serf-lan-allowed-cidrs",
+    "serf-wan-allowed-cidrs", "syslog", "ui", "ui-content-path", "ui-dir",
 ];
 
 #[derive(Parser, Debug)]
@@ -34,6 +33,9 @@ struct AgentArgs {
     /// Sets the advertise address to use.
     #[arg(verbatim_doc_comment, long)]
     advertise: Option<String>,
+    /// Sets address to advertise on WAN instead of -advertise address.
+    #[arg(verbatim_doc_comment, long = "advertise-wan")]
+    advertise_wan: Option<String>,
     /// Sets the bind address for cluster communication.
     #[arg(verbatim_doc_comment, long)]
     bind: Option<String>,
@@ -68,9 +70,15 @@ struct AgentArgs {
     /// Starts the agent in development mode.
     #[arg(verbatim_doc_comment, long, num_args = 0..=1, require_equals = true, default_missing_value = "true", value_parser = go_bool)]
     dev: Option<bool>,
+    /// Disables the backing up of the keyring to a file.
+    #[arg(verbatim_doc_comment, long = "disable-keyring-file", num_args = 0..=1, require_equals = true, default_missing_value = "true", value_parser = go_bool)]
+    disable_keyring_file: Option<bool>,
     /// DNS port to use.
     #[arg(verbatim_doc_comment, long = "dns-port")]
     dns_port: Option<i64>,
+    /// Provides the gossip encryption key.
+    #[arg(verbatim_doc_comment, long)]
+    encrypt: Option<String>,
     /// Sets the gRPC API port to listen on.
     #[arg(verbatim_doc_comment, long = "grpc-port")]
     grpc_port: Option<i64>,
@@ -86,6 +94,9 @@ struct AgentArgs {
     /// Address of an agent to join at start time. Can be specified multiple times.
     #[arg(verbatim_doc_comment, long, action = clap::ArgAction::Append)]
     join: Vec<String>,
+    /// Address of an agent to join -wan at start time. Can be specified multiple times.
+    #[arg(verbatim_doc_comment, long = "join-wan", action = clap::ArgAction::Append)]
+    join_wan: Vec<String>,
     /// Output logs in JSON format.
     #[arg(verbatim_doc_comment, long = "log-json", num_args = 0..=1, require_equals = true, default_missing_value = "true", value_parser = go_bool)]
     log_json: Option<bool>,
@@ -110,12 +121,22 @@ struct AgentArgs {
     /// multiple times.
     #[arg(verbatim_doc_comment, long = "retry-join", action = clap::ArgAction::Append)]
     retry_join: Vec<String>,
+    /// Address of an agent to join -wan at start time with retries enabled. Can be specified
+    /// multiple times.
+    #[arg(verbatim_doc_comment, long = "retry-join-wan", action = clap::ArgAction::Append)]
+    retry_join_wan: Vec<String>,
     /// Time to wait between join attempts.
     #[arg(verbatim_doc_comment, long = "retry-interval")]
     retry_interval: Option<String>,
+    /// Time to wait between join -wan attempts.
+    #[arg(verbatim_doc_comment, long = "retry-interval-wan")]
+    retry_interval_wan: Option<String>,
     /// Maximum number of join attempts. Defaults to 0, which will retry indefinitely.
     #[arg(verbatim_doc_comment, long = "retry-max")]
     retry_max: Option<i64>,
+    /// Maximum number of join -wan attempts. Defaults to 0, which will retry indefinitely.
+    #[arg(verbatim_doc_comment, long = "retry-max-wan")]
+    retry_max_wan: Option<i64>,
     /// (Enterprise-only) This flag is used to make the server not participate in the Raft
     /// quorum, and have it only receive the data replication stream. This can be used to add
     /// read scalability to a cluster in cases where a high volume of reads to servers are
@@ -125,9 +146,15 @@ struct AgentArgs {
     /// (Enterprise-only) DEPRECATED: -read-replica should be used instead
     #[arg(verbatim_doc_comment, long = "non-voting-server", num_args = 0..=1, require_equals = true, default_missing_value = "true", value_parser = go_bool)]
     non_voting_server: Option<bool>,
+    /// Address to bind Serf LAN listeners to.
+    #[arg(verbatim_doc_comment, long = "serf-lan-bind")]
+    serf_lan_bind: Option<String>,
     /// Sets the Serf LAN port to listen on.
     #[arg(verbatim_doc_comment, long = "serf-lan-port")]
     serf_lan_port: Option<i64>,
+    /// Address to bind Serf WAN listeners to.
+    #[arg(verbatim_doc_comment, long = "serf-wan-bind")]
+    serf_wan_bind: Option<String>,
     /// Sets the Serf WAN port to listen on.
     #[arg(verbatim_doc_comment, long = "serf-wan-port")]
     serf_wan_port: Option<i64>,
@@ -188,6 +215,15 @@ fn load_opts(args: &[String], io: &mut Io) -> Result<LoadOpts, i32> {
         start_join: a.join,
         placement: a.placement,
         service_shards: a.service_shards,
+        encrypt: a.encrypt,
+        disable_keyring_file: a.disable_keyring_file,
+        serf_lan: a.serf_lan_bind,
+        serf_wan: a.serf_wan_bind,
+        advertise_addr_wan: a.advertise_wan,
+        retry_join_wan: a.retry_join_wan,
+        retry_interval_wan: a.retry_interval_wan,
+        retry_max_wan: a.retry_max_wan,
+        start_join_wan: a.join_wan,
         ..Config::default()
     };
     Ok(LoadOpts {
@@ -271,6 +307,49 @@ mod tests {
         assert_eq!(c.placement, ballast_config::Placement::Unbound);
         assert_eq!(c.service_shards, Some(3));
         assert_eq!(c.client_addrs.len(), 2);
+    }
+
+    #[test]
+    fn gossip_flags_reach_the_config() {
+        let key = "pUqJrVyVRj5jsiYEkM/tFQYfWyJIv4s3XkvDwy7Cu5s=";
+        let (r, err) = configure_args(&[
+            "-dev", "-encrypt", key, "-disable-keyring-file=false", "-serf-lan-bind", "127.0.0.2",
+            "-serf-wan-bind=127.0.0.3", "-advertise-wan", "198.51.100.7", "-join-wan", "dc2-a",
+            "-join-wan=dc2-b", "-retry-join-wan", "dc3-a", "-retry-interval-wan=45s", "-retry-max-wan", "4",
+            "-serf-wan-port=18302", "-hcl", "retry_join_wan = [\"dc3-hcl\"]",
+        ]);
+        let (c, _) = r.unwrap_or_else(|_| panic!("{err}"));
+        assert_eq!(c.encrypt.as_deref(), Some(key));
+        // -dev turns the keyring file off; the flag turns it back on.
+        assert!(!c.disable_keyring_file);
+        assert_eq!(c.serf_bind_lan, Some("127.0.0.2".parse().unwrap()));
+        assert_eq!(c.serf_bind_wan, Some("127.0.0.3".parse().unwrap()));
+        assert_eq!(c.advertise_addr_wan, Some("198.51.100.7".parse().unwrap()));
+        assert_eq!(c.start_join_wan, vec!["dc2-a", "dc2-b"]);
+        assert_eq!(c.retry_join_wan, vec!["dc3-a", "dc3-hcl"]);
+        assert_eq!(c.retry_interval_wan, std::time::Duration::from_secs(45));
+        assert_eq!(c.retry_max_wan, 4);
+        assert_eq!(c.ports.serf_wan, 18302);
+        let (r, _) = configure_args(&["-dev", "-disable-keyring-file"]);
+        assert!(r.unwrap().0.disable_keyring_file);
+    }
+
+    #[test]
+    fn gossip_flag_errors_use_consul_text() {
+        let (r, err) = configure_args(&["-dev", "-encrypt", "this is not a valid key"]);
+        assert_eq!(r.unwrap_err(), 1);
+        assert_eq!(err, "==> encrypt has invalid key: illegal base64 data at input byte 4\n");
+        let (_, err) = configure_args(&["-dev", "-retry-join-wan", "provider=gce tag_value=consul"]);
+        assert_eq!(
+            err,
+            "==> retry_join_wan: cloud auto-join (\"provider=gce tag_value=consul\") is not supported by ballast yet\n"
+        );
+        let (_, err) = configure_args(&["-dev", "-join-wan", "provider=aws"]);
+        assert_eq!(err, "==> start_join_wan: cloud auto-join (\"provider=aws\") is not supported by ballast yet\n");
+        let (_, err) = configure_args(&["-dev", "-advertise-wan", "0.0.0.0"]);
+        assert_eq!(err, "==> Advertise WAN address cannot be 0.0.0.0, :: or [::]\n");
+        let (_, err) = configure_args(&["-dev", "-retry-max-wan=x"]);
+        assert!(err.starts_with("invalid value \"x\" for flag -retry-max-wan: parse error\n"), "{err}");
     }
 
     #[test]

@@ -8,7 +8,7 @@ use serde::Deserialize;
 use crate::http_client::{request, Endpoint, Response};
 
 /// Go's url.PathEscape-for-paths: keeps `/` and the sub-delimiters Go leaves alone.
-const PATH: &AsciiSet = &NON_ALPHANUMERIC
+pub(crate) const PATH: &AsciiSet = &NON_ALPHANUMERIC
     .remove(b'-').remove(b'_').remove(b'.').remove(b'~')
     .remove(b'/').remove(b'$').remove(b'&').remove(b'+').remove(b',')
     .remove(b':').remove(b';').remove(b'=').remove(b'@');
@@ -22,6 +22,8 @@ pub struct ApiClient {
     pub token: Option<String>,
     pub datacenter: Option<String>,
     pub stale: bool,
+    /// `-partition`: the Go client adds `?partition=` to every request when set.
+    pub partition: Option<String>,
 }
 
 /// A KV entry as the agent returns it.
@@ -104,6 +106,9 @@ impl ApiClient {
     ) -> Result<Response, String> {
         if let Some(dc) = self.datacenter.as_deref().filter(|d| !d.is_empty()) {
             params.push(("dc", dc.to_string()));
+        }
+        if let Some(p) = self.partition.as_deref().filter(|p| !p.is_empty()) {
+            params.push(("partition", p.to_string()));
         }
         // Go's url.Values.Encode sorts by key.
         params.sort_by(|a, b| a.0.cmp(b.0));

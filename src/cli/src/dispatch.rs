@@ -3,7 +3,7 @@
 //! unknown command prints the command list to stderr (exit 127), a parent command such as
 //! `kv` or `operator raft` alone prints its help (exit 1).
 use crate::help::{command_list, parent_help, COMMANDS};
-use crate::{agent_cmd, kv, operator, version_cmd, Io};
+use crate::{agent_cmd, gossip, keygen, keyring, kv, operator, rtt, version_cmd, Io};
 
 const KV_HELP: &str = "
 Usage: ballast kv <subcommand> [options] [args]
@@ -73,6 +73,13 @@ pub fn run(args: &[String], io: &mut Io) -> i32 {
     let rest = &args[rest_at..];
     match path {
         "agent" => agent_cmd::run(rest, io),
+        "force-leave" => gossip::force_leave::run(rest, io),
+        "join" => gossip::join::run(rest, io),
+        "keygen" => keygen::run(rest, io),
+        "keyring" => keyring::run(rest, io),
+        "leave" => gossip::leave::run(rest, io),
+        "members" => gossip::members::run(rest, io),
+        "rtt" => rtt::run(rest, io),
         "kv" => {
             print_help(path, io);
             1
@@ -110,6 +117,13 @@ fn longest_command(words: &[String]) -> Option<(&'static str, usize)> {
 fn print_help(path: &str, io: &mut Io) {
     let text = match path {
         "agent" => agent_cmd::help(),
+        "force-leave" => gossip::force_leave::help(),
+        "join" => gossip::join::help(),
+        "keygen" => keygen::help(),
+        "keyring" => keyring::help(),
+        "leave" => gossip::leave::help(),
+        "members" => gossip::members::help(),
+        "rtt" => rtt::help(),
         "kv" => parent_help("kv", KV_HELP),
         "kv get" => kv::get::help(),
         "kv put" => kv::put::help(),

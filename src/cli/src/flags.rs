@@ -13,10 +13,11 @@ pub fn go_bool(s: &str) -> Result<bool, String> {
     }
 }
 
-/// Consul's client and server HTTP flags (command/flags/http.go). Flags beat environment
-/// variables, which beat the defaults, as in Consul's api.DefaultConfig + MergeOntoConfig.
+/// Consul's client HTTP flags (command/flags/http.go ClientFlags): where the agent is and which
+/// token to send. Flags beat environment variables, which beat the defaults, as in Consul's
+/// api.DefaultConfig + MergeOntoConfig.
 #[derive(Args, Clone, Debug)]
-pub struct HttpFlags {
+pub struct ClientHttpFlags {
     /// The `address` and port of the Consul HTTP agent. The value can be an IP address or DNS
     /// address, but it must also include the port. This can also be specified via the
     /// CONSUL_HTTP_ADDR environment variable. The default value is http://127.0.0.1:8500. The
@@ -34,16 +35,6 @@ pub struct HttpFlags {
     /// via the CONSUL_HTTP_TOKEN_FILE environment variable.
     #[arg(verbatim_doc_comment, long = "token-file", value_name = "value", env = "CONSUL_HTTP_TOKEN_FILE", hide_env = true)]
     pub token_file: Option<String>,
-    /// Name of the datacenter to query. If unspecified, this will default to the datacenter of
-    /// the queried agent.
-    #[arg(verbatim_doc_comment, long, value_name = "value")]
-    pub datacenter: Option<String>,
-    /// Permit any Consul server (non-leader) to respond to this request. This allows for lower
-    /// latency and higher throughput, but can result in stale data. This option has no effect
-    /// on non-read operations. The default value is false.
-    #[arg(verbatim_doc_comment, long, num_args = 0..=1, require_equals = true, default_missing_value = "true",
-          default_value = "false", hide_default_value = true, value_parser = go_bool)]
-    pub stale: bool,
     /// Path to a CA file to use for TLS when communicating with Consul. This can also be
     /// specified via the CONSUL_CACERT environment variable.
     #[arg(verbatim_doc_comment, long = "ca-file", value_name = "value")]
@@ -66,13 +57,40 @@ pub struct HttpFlags {
     pub tls_server_name: Option<String>,
 }
 
+/// Consul's client and server HTTP flags (ClientFlags + ServerFlags).
+#[derive(Args, Clone, Debug)]
+pub struct HttpFlags {
+    #[command(flatten)]
+    pub client: ClientHttpFlags,
+    /// Name of the datacenter to query. If unspecified, this will default to the datacenter of
+    /// the queried agent.
+    #[arg(verbatim_doc_comment, long, value_name = "value")]
+    pub datacenter: Option<String>,
+    /// Permit any Consul server (non-leader) to respond to this request. This allows for lower
+    /// latency and higher throughput, but can result in stale data. This option has no effect
+    /// on non-read operations. The default value is false.
+    #[arg(verbatim_doc_comment, long, num_args = 0..=1, require_equals = true, default_missing_value = "true",
+          default_value = "false", hide_default_value = true, value_parser = go_bool)]
+    pub stale: bool,
+}
+
+/// Consul's `-partition` flag (PartitionFlag), listed under the command's own options.
+#[derive(Args, Clone, Debug)]
+pub struct PartitionFlag {
+    /// Specifies the admin partition to query. If not provided, the admin partition will be
+    /// inferred from the request's ACL token, or will default to the `default` admin partition.
+    /// Admin Partitions are a Consul Enterprise feature.
+    #[arg(verbatim_doc_comment, long, value_name = "default", default_value = "", hide_default_value = true)]
+    pub partition: String,
+}
+
 /// Names of the HTTP flags, for the "HTTP API Options" part of the help.
 pub const HTTP_FLAG_NAMES: &[&str] = &[
     "http-addr", "token", "token-file", "datacenter", "stale", "ca-file", "ca-path", "client-cert",
     "client-key", "tls-server-name",
 ];
 
-impl HttpFlags {
+impl ClientHttpFlags {
     /// The client for these flags; the TLS flags only matter for https, which is refused.
     pub fn client(&self) -> Result<ApiClient, String> {
         let ssl = std::env::var("CONSUL_HTTP_SSL").map(|v| go_bool(&v) == Ok(true)).unwrap_or(false);
@@ -86,6 +104,16 @@ impl HttpFlags {
                 token = Some(t.to_string());
             }
         }
-        Ok(ApiClient { endpoint, token, datacenter: self.datacenter.clone(), stale: self.stale })
+        Ok(ApiClient { endpoint, token, datacenter: None, stale: false, partition: None })
+    }
+}
+
+impl HttpFlags {
+    /// The client for these flags, with the datacenter and `?stale` the server flags add.
+    pub fn client(&self) -> Result<ApiClient, String> {
+        let mut c = self.client.client()?;
+        c.datacenter = self.datacenter.clone();
+        c.stale = self.stale;
+        Ok(c)
     }
 }

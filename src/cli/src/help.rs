@@ -12,17 +12,24 @@ pub struct CommandInfo {
 
 pub const COMMANDS: &[CommandInfo] = &[
     CommandInfo { path: "agent", synopsis: "Runs a ballast agent" },
+    CommandInfo { path: "force-leave", synopsis: "Forces a member of the cluster to enter the \"left\" state" },
+    CommandInfo { path: "join", synopsis: "Tell ballast agent to join cluster" },
+    CommandInfo { path: "keygen", synopsis: "Generates a new encryption key" },
+    CommandInfo { path: "keyring", synopsis: "Manages gossip layer encryption keys" },
     CommandInfo { path: "kv", synopsis: "Interact with the key-value store" },
     CommandInfo { path: "kv delete", synopsis: "Removes data from the KV store" },
     CommandInfo { path: "kv export", synopsis: "Exports a tree from the KV store as JSON" },
     CommandInfo { path: "kv get", synopsis: "Retrieves or lists data from the KV store" },
     CommandInfo { path: "kv import", synopsis: "Imports a tree stored as JSON to the KV store" },
     CommandInfo { path: "kv put", synopsis: "Sets or updates data in the KV store" },
+    CommandInfo { path: "leave", synopsis: "Gracefully leaves the ballast cluster and shuts down" },
+    CommandInfo { path: "members", synopsis: "Lists the members of a ballast cluster" },
     CommandInfo { path: "operator", synopsis: "Provides cluster-level tools for ballast operators" },
     CommandInfo { path: "operator raft", synopsis: "Provides cluster-level tools for ballast operators" },
     CommandInfo { path: "operator raft list-peers", synopsis: "Display the current Raft peer configuration" },
     CommandInfo { path: "operator raft remove-peer", synopsis: "Remove a ballast server from the Raft configuration" },
     CommandInfo { path: "operator raft transfer-leader", synopsis: "Transfer raft leadership to another node" },
+    CommandInfo { path: "rtt", synopsis: "Estimates network round trip time between nodes" },
     CommandInfo { path: "version", synopsis: "Prints the ballast version" },
 ];
 

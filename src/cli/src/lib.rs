@@ -1,16 +1,21 @@
-//! The `ballast` command line: `ballast agent`, `ballast kv ...`, `ballast operator raft ...`,
-//! `ballast version`, with Consul's single-dash flags, help layout, output texts and exit codes.
+//! The `ballast` command line: `ballast agent`, `kv ...`, `operator raft ...`, the gossip
+//! commands (`members`, `join`, `leave`, `force-leave`, `keyring`, `keygen`, `rtt`) and
+//! `version`, with Consul's single-dash flags, help layout, output texts and exit codes.
 mod agent_cmd;
 mod api;
 mod columnize;
 mod dispatch;
 mod flags;
+mod gossip;
 mod help;
 mod http_client;
+mod keygen;
+mod keyring;
 mod kv;
 mod operator;
 mod parse;
 mod prepass;
+mod rtt;
 mod version_cmd;
 
 use std::io::{Read, Write};

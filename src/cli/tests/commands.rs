@@ -7,7 +7,7 @@ fn run(args: &[&str]) -> (i32, String, String) {
     (code, String::from_utf8(out).unwrap(), String::from_utf8(err).unwrap())
 }
 
-const LIST: &str = "Usage: ballast [--version] [--help] <command> [<args>]\n\nAvailable commands are:\n    agent       Runs a ballast agent\n    kv          Interact with the key-value store\n    operator    Provides cluster-level tools for ballast operators\n    version     Prints the ballast version\n\n";
+const LIST: &str = "Usage: ballast [--version] [--help] <command> [<args>]\n\nAvailable commands are:\n    agent          Runs a ballast agent\n    force-leave    Forces a member of the cluster to enter the \"left\" state\n    join           Tell ballast agent to join cluster\n    keygen         Generates a new encryption key\n    keyring        Manages gossip layer encryption keys\n    kv             Interact with the key-value store\n    leave          Gracefully leaves the ballast cluster and shuts down\n    members        Lists the members of a ballast cluster\n    operator       Provides cluster-level tools for ballast operators\n    rtt            Estimates network round trip time between nodes\n    version        Prints the ballast version\n\n";
 
 #[test]
 fn no_command_and_unknown_command_print_the_list_and_exit_127() {

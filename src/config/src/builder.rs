@@ -75,9 +75,10 @@ pub fn decode_source(source: &Source, warnings: &mut Vec<String>) -> Result<Conf
     Ok(decoded.config)
 }
 
-fn build(c: Config, dev: bool, warnings: &mut Vec<String>) -> Result<RuntimeConfig, ConfigError> {
+fn build(mut c: Config, dev: bool, warnings: &mut Vec<String>) -> Result<RuntimeConfig, ConfigError> {
     let mut rt = if dev { RuntimeConfig { bootstrap: false, ..RuntimeConfig::dev() } } else { RuntimeConfig::default() };
     let err = |m: String| Err(ConfigError::new(m));
+    let gossip = crate::gossip::take_gossip_keys(&mut c);
 
     if let Some(dc) = c.datacenter {
         rt.datacenter = dc.to_lowercase();
@@ -130,6 +131,7 @@ fn build(c: Config, dev: bool, warnings: &mut Vec<String>) -> Result<RuntimeConf
         // Bound to any address with nothing to advertise: the agent detects a private IP.
         rt.advertise_addr = None;
     }
+    crate::gossip::check_advertise_wan_not_any(&gossip)?;
     if let Some(client) = &c.client_addr {
         let mut ips = Vec::new();
         for a in client.split_whitespace() {
@@ -145,6 +147,8 @@ fn build(c: Config, dev: bool, warnings: &mut Vec<String>) -> Result<RuntimeConf
             "client_addr is empty, client services (DNS, HTTP, HTTPS, GRPC) will not be listening for connections".into(),
         );
     }
+
+    crate::gossip::build_gossip(gossip, &mut rt)?;
 
     // Ports: Consul maps anything <= 0 to -1 ("disabled") and rejects > 65535.
     let ports = [
@@ -200,14 +204,8 @@ fn build(c: Config, dev: bool, warnings: &mut Vec<String>) -> Result<RuntimeConf
     if let Some(v) = c.txn_max_req_len {
         rt.txn_max_req_len = non_negative("limits.txn_max_req_len", v)?;
     }
-    for (name, list) in [("retry_join", &c.retry_join), ("start_join", &c.start_join)] {
-        if let Some(a) = list.iter().find(|a| a.contains("provider=")) {
-            return err(format!("{name}: cloud auto-join ({a:?}) is not supported by ballast yet"));
-        }
-        if let Some(a) = list.iter().find(|a| a.contains("{{")) {
-            return err(format!("{name}: go-sockaddr templates ({a:?}) are not supported by ballast yet"));
-        }
-    }
+    crate::gossip::check_join_addrs("retry_join", &c.retry_join)?;
+    crate::gossip::check_join_addrs("start_join", &c.start_join)?;
     rt.retry_join = c.retry_join;
     if let Some(s) = c.retry_interval {
         rt.retry_interval =
@@ -260,7 +258,7 @@ fn non_negative(name: &str, v: i64) -> Result<u64, ConfigError> {
         .map_err(|_| ConfigError::new(format!("{name} cannot be {v}. Must be greater than or equal to zero")))
 }
 
-fn single_ip(name: &str, s: &str) -> Result<IpAddr, ConfigError> {
+pub(crate) fn single_ip(name: &str, s: &str) -> Result<IpAddr, ConfigError> {
     let addrs: Vec<&str> = s.split_whitespace().collect();
     if addrs.len() > 1 {
         return Err(ConfigError::new(format!("{name}: multiple addresses found: {}", addrs.join(" "))));

@@ -2,7 +2,7 @@
 //! reporting type errors, unknown keys and unsupported keys the way Consul does.
 use serde_json::{Map, Value};
 
-use crate::fragment::Config;
+use crate::fragment::{Config, GossipConfig};
 use crate::keys::{verdict, Verdict};
 
 /// One source decoded: its values and the warnings about keys that were accepted but ignored.
@@ -64,6 +64,19 @@ pub fn decode(root: &Value) -> Result<Decoded, String> {
             "start_join" => c.start_join = strings(&mut p, k, raw),
             "placement" => c.placement = placement(&mut p, k, v),
             "service_shards" => c.service_shards = int(&mut p, k, v),
+            "encrypt" => c.encrypt = string(&mut p, k, v),
+            "disable_keyring_file" => c.disable_keyring_file = boolean(&mut p, k, v),
+            "serf_lan" => c.serf_lan = string(&mut p, k, v),
+            "serf_wan" => c.serf_wan = string(&mut p, k, v),
+            "advertise_addr_wan" => c.advertise_addr_wan = string(&mut p, k, v),
+            "retry_join_wan" => c.retry_join_wan = strings(&mut p, k, raw),
+            "retry_interval_wan" => c.retry_interval_wan = string(&mut p, k, v),
+            "retry_max_wan" => c.retry_max_wan = int(&mut p, k, v),
+            "start_join_wan" => c.start_join_wan = strings(&mut p, k, raw),
+            "reconnect_timeout" => c.reconnect_timeout = string(&mut p, k, v),
+            "reconnect_timeout_wan" => c.reconnect_timeout_wan = string(&mut p, k, v),
+            "gossip_lan" => decode_gossip(&mut p, "gossip_lan", &mut c.gossip_lan, raw),
+            "gossip_wan" => decode_gossip(&mut p, "gossip_wan", &mut c.gossip_wan, raw),
             "ports" => decode_ports(&mut p, &mut c, raw),
             "performance" => decode_block(&mut p, "performance", raw, |p, sub, v| match sub {
                 "raft_multiplier" => {
@@ -115,6 +128,24 @@ fn decode_ports(p: &mut Problems, c: &mut Config, raw: &Value) {
             _ => return false,
         };
         *slot = int(p, &path, v);
+        true
+    })
+}
+
+/// `gossip_lan` / `gossip_wan`: every key of Consul's block is implemented, so anything else
+/// is an unknown key.
+fn decode_gossip(p: &mut Problems, block: &str, g: &mut GossipConfig, raw: &Value) {
+    decode_block(p, block, raw, |p, sub, v| {
+        let path = format!("{block}.{sub}");
+        match sub {
+            "gossip_nodes" => g.gossip_nodes = int(p, &path, v),
+            "gossip_interval" => g.gossip_interval = string(p, &path, v),
+            "probe_interval" => g.probe_interval = string(p, &path, v),
+            "probe_timeout" => g.probe_timeout = string(p, &path, v),
+            "suspicion_mult" => g.suspicion_mult = int(p, &path, v),
+            "retransmit_mult" => g.retransmit_mult = int(p, &path, v),
+            _ => return false,
+        }
         true
     })
 }

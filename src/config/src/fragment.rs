@@ -13,6 +13,35 @@ pub struct PortsConfig {
     pub grpc: Option<i64>,
 }
 
+/// Consul's `gossip_lan { ... }` / `gossip_wan { ... }` keys (config.go GossipLANConfig).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct GossipConfig {
+    pub gossip_nodes: Option<i64>,
+    /// Go duration strings.
+    pub gossip_interval: Option<String>,
+    pub probe_interval: Option<String>,
+    pub probe_timeout: Option<String>,
+    pub suspicion_mult: Option<i64>,
+    pub retransmit_mult: Option<i64>,
+}
+
+impl GossipConfig {
+    fn merge(&mut self, later: GossipConfig) {
+        set(&mut self.gossip_nodes, later.gossip_nodes);
+        set(&mut self.gossip_interval, later.gossip_interval);
+        set(&mut self.probe_interval, later.probe_interval);
+        set(&mut self.probe_timeout, later.probe_timeout);
+        set(&mut self.suspicion_mult, later.suspicion_mult);
+        set(&mut self.retransmit_mult, later.retransmit_mult);
+    }
+}
+
+fn set<T>(dst: &mut Option<T>, src: Option<T>) {
+    if src.is_some() {
+        *dst = src;
+    }
+}
+
 /// The keys of one source, named after Consul's JSON/HCL keys. Filled by the file decoder or
 /// by the CLI from flags (`Config::default()` then set fields).
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -53,16 +82,27 @@ pub struct Config {
     pub placement: Option<String>,
     /// ballast-only.
     pub service_shards: Option<i64>,
+    /// Base64 gossip key.
+    pub encrypt: Option<String>,
+    pub disable_keyring_file: Option<bool>,
+    /// Consul's `serf_lan` key: the Serf LAN bind address.
+    pub serf_lan: Option<String>,
+    /// Consul's `serf_wan` key: the Serf WAN bind address.
+    pub serf_wan: Option<String>,
+    pub advertise_addr_wan: Option<String>,
+    pub retry_join_wan: Vec<String>,
+    pub retry_interval_wan: Option<String>,
+    pub retry_max_wan: Option<i64>,
+    pub start_join_wan: Vec<String>,
+    pub reconnect_timeout: Option<String>,
+    pub reconnect_timeout_wan: Option<String>,
+    pub gossip_lan: GossipConfig,
+    pub gossip_wan: GossipConfig,
 }
 
 impl Config {
     /// Consul's merge: later scalars overwrite, lists concatenate.
     pub fn merge(&mut self, later: Config) {
-        fn set<T>(dst: &mut Option<T>, src: Option<T>) {
-            if src.is_some() {
-                *dst = src;
-            }
-        }
         set(&mut self.datacenter, later.datacenter);
         set(&mut self.node_name, later.node_name);
         set(&mut self.node_id, later.node_id);
@@ -97,6 +137,19 @@ impl Config {
         self.start_join.extend(later.start_join);
         set(&mut self.placement, later.placement);
         set(&mut self.service_shards, later.service_shards);
+        set(&mut self.encrypt, later.encrypt);
+        set(&mut self.disable_keyring_file, later.disable_keyring_file);
+        set(&mut self.serf_lan, later.serf_lan);
+        set(&mut self.serf_wan, later.serf_wan);
+        set(&mut self.advertise_addr_wan, later.advertise_addr_wan);
+        self.retry_join_wan.extend(later.retry_join_wan);
+        set(&mut self.retry_interval_wan, later.retry_interval_wan);
+        set(&mut self.retry_max_wan, later.retry_max_wan);
+        self.start_join_wan.extend(later.start_join_wan);
+        set(&mut self.reconnect_timeout, later.reconnect_timeout);
+        set(&mut self.reconnect_timeout_wan, later.reconnect_timeout_wan);
+        self.gossip_lan.merge(later.gossip_lan);
+        self.gossip_wan.merge(later.gossip_wan);
     }
 
     /// Consul merges list-valued flags before the config files and scalar flags after them
@@ -106,9 +159,17 @@ impl Config {
         let lists = Config {
             retry_join: self.retry_join.clone(),
             start_join: self.start_join.clone(),
+            retry_join_wan: self.retry_join_wan.clone(),
+            start_join_wan: self.start_join_wan.clone(),
             ..Config::default()
         };
-        let values = Config { retry_join: Vec::new(), start_join: Vec::new(), ..self };
+        let values = Config {
+            retry_join: Vec::new(),
+            start_join: Vec::new(),
+            retry_join_wan: Vec::new(),
+            start_join_wan: Vec::new(),
+            ..self
+        };
         (lists, values)
     }
 }

@@ -37,11 +37,9 @@ fn top_level_rule(key: &str) -> Option<Rule> {
     Some(match key {
         // Nothing in ballast reads these: update checks, keyrings, Consul's RPC/streaming
         // internals, storage-engine tuning, and Consul's non-user keys (which Consul overrides).
-        "disable_update_check" | "disable_anonymous_signature" | "disable_keyring_file"
-        | "disable_host_node_id" | "enable_central_service_config" | "syslog_facility"
+        "disable_update_check" | "disable_anonymous_signature" | "disable_host_node_id" | "enable_central_service_config" | "syslog_facility"
         | "protocol" | "snapshot_agent" | "raft_boltdb" | "raft_logstore" | "reporting" | "rpc"
-        | "use_streaming_backend" | "cache" | "encrypt_verify_incoming"
-        | "encrypt_verify_outgoing" | "ae_interval" | "acl_disabled_ttl"
+        | "use_streaming_backend" | "cache" | "ae_interval" | "acl_disabled_ttl"
         | "check_deregister_interval_min" | "check_reap_interval" | "consul" | "revision"
         | "segment_limit" | "segment_name_limit" | "sync_coordinate_interval_min"
         | "sync_coordinate_rate_target" | "version" | "version_prerelease"
@@ -56,7 +54,10 @@ fn top_level_rule(key: &str) -> Option<Rule> {
         | "tls_prefer_server_cipher_suites"
         | "leave_on_terminate" | "acl_enable_key_list_policy" => OnlyBool(false),
         // ballast never leaves the cluster on a signal, which is Consul's server default.
-        "skip_leave_on_interrupt" | "disable_remote_exec" => OnlyBool(true),
+        // Gossip with an `encrypt` key always encrypts and verifies both ways (Consul's default);
+        // the plaintext transition modes are not implemented.
+        "skip_leave_on_interrupt" | "disable_remote_exec" | "encrypt_verify_incoming"
+        | "encrypt_verify_outgoing" => OnlyBool(true),
         "domain" => OnlyStr("consul."),
         "default_query_time" => OnlyStr("300s"),
         "max_query_time" => OnlyStr("600s"),
@@ -66,18 +67,15 @@ fn top_level_rule(key: &str) -> Option<Rule> {
         "acl_agent_master_token" | "acl_agent_token" | "acl_datacenter" | "acl_default_policy"
         | "acl_down_policy" | "acl_master_token" | "acl_replication_token" | "acl_token"
         | "acl_ttl" | "addresses" | "advertise_addr_ipv4" | "advertise_addr_ipv6"
-        | "advertise_addr_wan" | "advertise_addr_wan_ipv4" | "advertise_addr_wan_ipv6"
+        | "advertise_addr_wan_ipv4" | "advertise_addr_wan_ipv6"
         | "advertise_reconnect_timeout" | "alt_domain" | "autopilot" | "ca_file" | "ca_path"
         | "cert_file" | "check" | "checks" | "check_output_max_size" | "check_update_interval"
-        | "cloud" | "config_entries" | "dns_config" | "encrypt" | "experiments" | "gossip_lan"
-        | "gossip_wan" | "http_config" | "key_file" | "license_path" | "locality" | "log_file"
+        | "cloud" | "config_entries" | "dns_config" | "experiments" | "http_config" | "key_file" | "license_path" | "locality" | "log_file"
         | "log_rotate_bytes" | "log_rotate_duration" | "log_rotate_max_files" | "node_meta"
         | "partition" | "primary_datacenter" | "primary_gateways" | "primary_gateways_interval"
-        | "reconnect_timeout" | "reconnect_timeout_wan" | "recursors"
-        | "retry_interval_wan" | "retry_join_wan" | "retry_max_wan" | "segment"
-        | "segments" | "serf_lan" | "serf_lan_allowed_cidrs" | "serf_wan"
+        | "recursors" | "segment" | "segments" | "serf_lan_allowed_cidrs"
         | "serf_wan_allowed_cidrs" | "server_name" | "server_rejoin_age_max" | "service"
-        | "services" | "session_ttl_min" | "start_join_wan" | "tagged_addresses" | "telemetry"
+        | "services" | "session_ttl_min" | "tagged_addresses" | "telemetry"
         | "tls" | "tls_cipher_suites" | "tls_min_version" | "ui_content_path" | "ui_dir"
         | "unix_sockets" | "watches" | "xds" => Unsupported,
         _ => return None,
@@ -187,7 +185,9 @@ mod tests {
             other => panic!("unexpected {other:?}"),
         }
         assert!(matches!(verdict("ui", &json!(true)), Some(Verdict::Unsupported(_))));
-        assert!(matches!(verdict("encrypt", &json!("abc=")), Some(Verdict::Unsupported(_))));
+        assert!(matches!(verdict("recursors", &json!(["8.8.8.8"])), Some(Verdict::Unsupported(_))));
+        assert!(matches!(verdict("encrypt_verify_incoming", &json!(false)), Some(Verdict::Unsupported(_))));
+        assert!(matches!(verdict("encrypt_verify_outgoing", &json!(true)), Some(Verdict::Ignored(_))));
         assert!(matches!(verdict("ports.grpc_tls", &json!(8503)), Some(Verdict::Unsupported(_))));
     }
 
@@ -195,5 +195,9 @@ mod tests {
     fn unknown_keys_have_no_verdict() {
         assert_eq!(verdict("no_such_key", &json!(1)), None);
         assert_eq!(verdict("ports.nope", &json!(1)), None);
+        // Implemented keys are decoded before the verdicts are consulted.
+        for key in ["encrypt", "serf_lan", "gossip_wan", "retry_join_wan", "reconnect_timeout"] {
+            assert_eq!(verdict(key, &json!("x")), None, "{key}");
+        }
     }
 }

@@ -4,6 +4,10 @@ use std::net::{IpAddr, Ipv4Addr};
 use std::path::PathBuf;
 use std::time::Duration;
 
+/// Serf's reconnect timeout as Consul configures it (72h); also what an explicit 0 means,
+/// because Consul only overrides serf's value when the setting is non-zero.
+pub const RECONNECT_TIMEOUT_DEFAULT: Duration = Duration::from_secs(72 * 3600);
+
 /// Where the agent's executors run (ballast-only; `-placement=auto|unbound|0,1`).
 #[derive(Clone, Debug, PartialEq, Eq, Default)]
 pub enum Placement {
@@ -31,6 +35,39 @@ pub struct Ports {
 impl Default for Ports {
     fn default() -> Self {
         Ports { http: 8500, https: -1, dns: 8600, serf_lan: 8301, serf_wan: 8302, server: 8300, grpc: -1 }
+    }
+}
+
+/// Consul's `gossip_lan { ... }` / `gossip_wan { ... }` memberlist tuning for one pool.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct GossipTuning {
+    // None = memberlist's default for that pool. Some(0) is passed through as Consul does
+    // (a zero interval turns that memberlist loop off).
+    pub gossip_nodes: Option<u32>,
+    pub gossip_interval: Option<Duration>,
+    pub probe_interval: Option<Duration>,
+    pub probe_timeout: Option<Duration>,
+    pub suspicion_mult: Option<u32>,
+    pub retransmit_mult: Option<u32>,
+}
+
+impl GossipTuning {
+    /// Consul's default WAN tuning: default.go writes the LAN pool's gossip_nodes (3) into
+    /// gossip_wan, overriding memberlist's WAN default of 4; everything else is memberlist's.
+    pub fn consul_wan_default() -> Self {
+        GossipTuning { gossip_nodes: Some(3), ..GossipTuning::default() }
+    }
+
+    /// Consul's DevSource: fast failure detection on a single machine.
+    fn dev(base: GossipTuning) -> Self {
+        let fast = Some(Duration::from_millis(100));
+        GossipTuning {
+            gossip_interval: fast,
+            probe_interval: fast,
+            probe_timeout: fast,
+            suspicion_mult: Some(3),
+            ..base
+        }
     }
 }
 
@@ -75,6 +112,26 @@ pub struct RuntimeConfig {
     pub placement: Placement,
     /// ballast-only: number of service-catalog shards; None = one per executor.
     pub service_shards: Option<usize>,
+    /// Gossip encryption key, base64 of 16, 24 or 32 bytes (`encrypt` / `-encrypt`).
+    pub encrypt: Option<String>,
+    /// Keep the gossip keyring in memory only, never under `<data_dir>/serf/`.
+    pub disable_keyring_file: bool,
+    /// `serf_lan` / `-serf-lan-bind`; None = bind_addr.
+    pub serf_bind_lan: Option<IpAddr>,
+    /// `serf_wan` / `-serf-wan-bind`; None = bind_addr.
+    pub serf_bind_wan: Option<IpAddr>,
+    /// `advertise_addr_wan` / `-advertise-wan`; None = advertise_addr.
+    pub advertise_addr_wan: Option<IpAddr>,
+    pub retry_join_wan: Vec<String>,
+    pub start_join_wan: Vec<String>,
+    pub retry_interval_wan: Duration,
+    /// 0 = retry forever.
+    pub retry_max_wan: u32,
+    /// How long a failed LAN member is kept before being reaped.
+    pub reconnect_timeout: Duration,
+    pub reconnect_timeout_wan: Duration,
+    pub gossip_lan: GossipTuning,
+    pub gossip_wan: GossipTuning,
 }
 
 impl Default for RuntimeConfig {
@@ -110,15 +167,33 @@ impl Default for RuntimeConfig {
             start_join: Vec::new(),
             placement: Placement::Auto,
             service_shards: None,
+            encrypt: None,
+            disable_keyring_file: false,
+            serf_bind_lan: None,
+            serf_bind_wan: None,
+            advertise_addr_wan: None,
+            retry_join_wan: Vec::new(),
+            start_join_wan: Vec::new(),
+            retry_interval_wan: Duration::from_secs(30),
+            retry_max_wan: 0,
+            // consul.DefaultConfig sets 3 days on both pools (serf's own default is 24h).
+            reconnect_timeout: RECONNECT_TIMEOUT_DEFAULT,
+            reconnect_timeout_wan: RECONNECT_TIMEOUT_DEFAULT,
+            gossip_lan: GossipTuning::default(),
+            gossip_wan: GossipTuning::consul_wan_default(),
         }
     }
 }
 
 impl RuntimeConfig {
     /// What `consul agent -dev` runs with (Consul's DevSource): a bootstrapped single server
-    /// bound to loopback, fastest Raft timing, gRPC on 8502, nothing on disk.
+    /// bound to loopback, fastest Raft timing, 100ms gossip probes, gRPC on 8502, nothing on
+    /// disk (keyring included).
     pub fn dev() -> Self {
         RuntimeConfig {
+            disable_keyring_file: true,
+            gossip_lan: GossipTuning::dev(GossipTuning::default()),
+            gossip_wan: GossipTuning::dev(GossipTuning::consul_wan_default()),
             dev: true,
             server: true,
             bootstrap: true,

@@ -56,6 +56,9 @@ pub fn validate(rt: &RuntimeConfig, warnings: &mut Vec<String>) -> Result<(), Co
     if rt.bootstrap_expect > 0 && rt.bootstrap {
         return fail("'bootstrap_expect > 0' and 'bootstrap = true' are mutually exclusive");
     }
+    if let Some(key) = &rt.encrypt {
+        crate::gossip_key::decode_gossip_key(key, rt.disable_keyring_file).map_err(ConfigError::new)?;
+    }
     addresses_unique(rt)?;
 
     if rt.server && !rt.dev && !rt.bootstrap && rt.bootstrap_expect == 2 {
@@ -100,6 +103,9 @@ fn addresses_unique(rt: &RuntimeConfig) -> Result<(), ConfigError> {
     if let Some(adv) = rt.advertise_addr {
         claim("RPC Advertise", adv, rt.ports.server)?;
         claim("Serf Advertise LAN", adv, rt.ports.serf_lan)?;
+    }
+    // The WAN advertise address defaults to the LAN one.
+    if let Some(adv) = rt.advertise_addr_wan.or(rt.advertise_addr) {
         claim("Serf Advertise WAN", adv, rt.ports.serf_wan)?;
     }
     Ok(())

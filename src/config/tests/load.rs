@@ -254,9 +254,9 @@ fn unsupported_consul_keys_name_the_key() {
     let f = t.write("acl.hcl", "data_dir = \"/x\"\nacl { enabled = true default_policy = \"deny\" }\n");
     let err = load_err(&LoadOpts { config_files: vec![f], ..LoadOpts::default() });
     assert!(err.contains("config key \"acl\" is not supported by ballast yet"), "{err}");
-    let g = t.write("tls.json", r#"{"data_dir": "/x", "encrypt": "pUqJrVyVRj5jsiYEkM/tFQ=="}"#);
+    let g = t.write("dns.json", r#"{"data_dir": "/x", "recursors": ["8.8.8.8"]}"#);
     let err = load_err(&LoadOpts { config_files: vec![g], ..LoadOpts::default() });
-    assert!(err.contains("\"encrypt\""), "{err}");
+    assert!(err.contains("config key \"recursors\" is not supported by ballast yet"), "{err}");
 }
 
 #[test]

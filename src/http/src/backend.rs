@@ -102,6 +102,38 @@ pub trait Backend {
     /// `POST /v1/operator/raft/transfer-leader[?id=]`; `None` lets Raft pick
     /// the new leader.
     async fn transfer_leader(&self, to: Option<String>) -> Result<(), BackendError>;
+
+    /// A client agent: every endpoint that is not agent-local goes to a server
+    /// through [`Backend::forward`].
+    fn forwards_to_servers(&self) -> bool {
+        false
+    }
+    /// Sends `req` to a server and returns its response as it came.
+    async fn forward(&self, _req: &crate::server::Request) -> crate::server::Response {
+        crate::server::Response::text(500, "No known Consul servers")
+    }
+    /// `PUT /v1/agent/join/<addr>`: join the LAN (or `wan`) pool through `addr`.
+    async fn join(&self, _addr: String, _wan: bool) -> Result<(), BackendError> {
+        Err(BackendError::Internal("gossip is not running on this agent".into()))
+    }
+    /// `PUT /v1/agent/leave`: leave the pools gracefully, then shut the agent down.
+    async fn leave(&self) -> Result<(), BackendError> {
+        Err(BackendError::Internal("gossip is not running on this agent".into()))
+    }
+    /// `PUT /v1/agent/force-leave/<node>`: a failed member becomes left (`prune`:
+    /// forgotten at once).
+    async fn force_leave(&self, _node: String, _prune: bool, _wan: bool) -> Result<(), BackendError> {
+        Err(BackendError::Internal("gossip is not running on this agent".into()))
+    }
+    /// Vivaldi coordinates this agent knows, by node name, for the LAN pool or (`wan`)
+    /// the WAN pool (`/v1/coordinate/*`).
+    fn coordinates(&self, _wan: bool) -> Vec<(String, Coord)> {
+        Vec::new()
+    }
+    /// `/v1/operator/keyring`: the operation on every pool, one response per pool.
+    async fn keyring(&self, _op: ballast_keyring::KeyOp, _local_only: bool) -> Result<Vec<ballast_keyring::KeyringResponse>, BackendError> {
+        Err(BackendError::Internal("gossip is not running on this agent".into()))
+    }
 }
 
 /// One server of the Raft configuration, JSON as Consul's

@@ -8,9 +8,13 @@
 mod agent;
 mod backend;
 mod blocking;
+mod coordinate;
 pub mod duration;
 mod json;
+mod forwarding;
+mod keyring;
 mod kv;
+mod membership;
 mod operator;
 pub mod params;
 mod router;
@@ -29,5 +33,6 @@ pub use backend::{
 };
 pub use server::parse::{parse_head, ChunkedDecoder, RequestHead};
 pub use server::response::{encode_response, http_date, Response};
+pub use forwarding::{decode_forwarded_response, encode_forwarded_request};
 pub use server::Body;
-pub use server::{serve, Request, ServerOptions, ServerStats};
+pub use server::{serve, HttpService, Request, ServerOptions, ServerStats};

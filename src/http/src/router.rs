@@ -21,6 +21,24 @@ pub(crate) enum Endpoint {
     OperatorRaftConfiguration,
     OperatorRaftTransferLeader,
     OperatorRaftPeer,
+    AgentJoin,
+    AgentLeave,
+    AgentForceLeave,
+    OperatorKeyring,
+    CoordinateDatacenters,
+    CoordinateNodes,
+    CoordinateNode,
+}
+
+impl Endpoint {
+    /// Answered by every agent itself; a client agent forwards everything else to a
+    /// server, as Consul's clients forward their RPCs.
+    fn agent_local(self) -> bool {
+        matches!(
+            self,
+            Endpoint::AgentSelf | Endpoint::AgentMembers | Endpoint::AgentJoin | Endpoint::AgentLeave | Endpoint::AgentForceLeave
+        )
+    }
 }
 
 /// Registered patterns, as Consul's `http_register.go`: a trailing `/`
@@ -32,6 +50,13 @@ const ROUTES: &[(&str, &[&str], Endpoint)] = &[
     ("/v1/status/peers", &["GET"], Endpoint::StatusPeers),
     ("/v1/agent/self", &["GET"], Endpoint::AgentSelf),
     ("/v1/agent/members", &["GET"], Endpoint::AgentMembers),
+    ("/v1/agent/join/", &["PUT"], Endpoint::AgentJoin),
+    ("/v1/agent/leave", &["PUT"], Endpoint::AgentLeave),
+    ("/v1/agent/force-leave/", &["PUT"], Endpoint::AgentForceLeave),
+    ("/v1/operator/keyring", &["GET", "POST", "PUT", "DELETE"], Endpoint::OperatorKeyring),
+    ("/v1/coordinate/datacenters", &["GET"], Endpoint::CoordinateDatacenters),
+    ("/v1/coordinate/nodes", &["GET"], Endpoint::CoordinateNodes),
+    ("/v1/coordinate/node/", &["GET"], Endpoint::CoordinateNode),
     (
         "/v1/operator/raft/configuration",
         &["GET"],
@@ -117,6 +142,11 @@ async fn wrapped<B: Backend>(
         r.set_header("Allow", allow_header(methods));
         return r;
     }
+    // An oversized body is refused here with the local limits (the handler's 413).
+    let complete = matches!(req.body, crate::server::Body::Complete(_));
+    if !endpoint.agent_local() && complete && ctx.backend.forwards_to_servers() {
+        return ctx.backend.forward(&req).await;
+    }
     let call = Call { ctx, query, req };
     match endpoint {
         Endpoint::Kv => crate::kv::handle(call).await,
@@ -128,6 +158,13 @@ async fn wrapped<B: Backend>(
         Endpoint::OperatorRaftConfiguration => crate::operator::raft_configuration(call).await,
         Endpoint::OperatorRaftTransferLeader => crate::operator::transfer_leader(call).await,
         Endpoint::OperatorRaftPeer => crate::operator::raft_peer(call).await,
+        Endpoint::AgentJoin => crate::membership::join(call).await,
+        Endpoint::AgentLeave => crate::membership::leave(call).await,
+        Endpoint::AgentForceLeave => crate::membership::force_leave(call).await,
+        Endpoint::OperatorKeyring => crate::keyring::handle(call).await,
+        Endpoint::CoordinateDatacenters => crate::coordinate::datacenters(call),
+        Endpoint::CoordinateNodes => crate::coordinate::nodes(call),
+        Endpoint::CoordinateNode => crate::coordinate::node(call),
     }
 }
 

@@ -42,6 +42,8 @@ pub enum Inbound {
 pub type OnInbound = Rc<dyn Fn(NodeId, Inbound)>;
 /// Answers one call; runs concurrently with other calls of the same connection.
 pub type OnCall = Rc<dyn Fn(Vec<u8>) -> Pin<Box<dyn Future<Output = Vec<u8>>>>>;
+/// Takes over an Http-lane connection (its preamble already read, nothing more).
+pub type OnHttp = Rc<dyn Fn(TcpStream)>;
 
 /// Handles inbound connections; [`serve`] feeds it from a listener, or hand it
 /// accepted streams yourself with [`Server::handle_connection`]. Cheap to clone.
@@ -57,6 +59,7 @@ pub(crate) struct ServerInner {
     pub(crate) opts: TransportOptions,
     stop: Rc<StopSignal>,
     pub(crate) stats: Counters,
+    on_http: std::cell::RefCell<Option<OnHttp>>,
 }
 
 #[derive(Default)]
@@ -87,6 +90,7 @@ impl Server {
                 opts,
                 stop: Rc::default(),
                 stats: Counters::default(),
+                on_http: Default::default(),
             }),
         }
     }
@@ -130,6 +134,11 @@ impl Server {
             }
         })
         .detach();
+    }
+
+    /// Who serves Http-lane connections; without one they are closed at once.
+    pub fn set_http_handoff(&self, on_http: OnHttp) {
+        *self.inner.on_http.borrow_mut() = Some(on_http);
     }
 
     /// Closes every connection this server handles and refuses new ones.
@@ -176,6 +185,14 @@ async fn run_connection(inner: &Rc<ServerInner>, mut stream: TcpStream) -> Resul
         WireLane::Priority | WireLane::Data => read_raft(inner, stream, preamble.sender).await,
         WireLane::Snapshot => read_snapshots(inner, stream, preamble.sender).await,
         WireLane::Rpc => serve_calls(inner, stream).await,
+        WireLane::Http => {
+            let handoff = inner.on_http.borrow().clone();
+            match handoff {
+                Some(h) => h(stream),
+                None => tracing::debug!("refusing an http-lane connection: nobody serves it here"),
+            }
+            Ok(())
+        }
     }
 }
 

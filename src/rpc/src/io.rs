@@ -137,7 +137,7 @@ pub(crate) fn tune_socket(stream: &TcpStream) -> io::Result<()> {
 /// True when the peer already closed or reset a connection we only write to. Checked
 /// before each write on one-way lanes: writing into a connection the peer closed (say,
 /// it restarted) would "succeed" into the kernel buffer and lose the batch.
-pub(crate) fn peer_closed(stream: &TcpStream) -> bool {
+pub fn peer_closed(stream: &TcpStream) -> bool {
     let mut byte = 0u8;
     // SAFETY: recv writes at most 1 byte into `byte`; MSG_DONTWAIT never blocks.
     let n = unsafe {
@@ -357,4 +357,22 @@ fn sockaddr(addr: SocketAddr) -> (libc::sockaddr_storage, libc::socklen_t) {
         }
     };
     (storage, len as libc::socklen_t)
+}
+
+/// A connection to a server's RPC port on the Http lane: a client agent forwarding its
+/// HTTP API. Plain HTTP/1.1 follows the preamble.
+pub async fn connect_http_lane(addr: SocketAddr, connect_timeout: Duration, source: Option<std::net::IpAddr>) -> io::Result<TcpStream> {
+    connect(addr, WireLane::Http, 0, connect_timeout, connect_timeout, source).await
+}
+
+/// A plain TCP connection leaving from `source` (when it is a concrete address of the
+/// same family), with TCP_NODELAY: gossip's push-pull uses it.
+pub async fn connect_plain(addr: SocketAddr, connect_timeout: Duration, source: Option<std::net::IpAddr>) -> io::Result<TcpStream> {
+    let stream = match source.filter(|ip| !ip.is_unspecified() && ip.is_ipv4() == addr.is_ipv4()) {
+        Some(ip) => connect_from(ip, addr, connect_timeout).await,
+        None => TcpStream::connect_timeout(addr, connect_timeout).await.map_err(|e| io::Error::other(e.to_string())),
+    }
+    .map_err(|e| io::Error::other(format!("dial tcp {addr}: {e}")))?;
+    let _ = stream.set_nodelay(true);
+    Ok(stream)
 }

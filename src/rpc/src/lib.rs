@@ -25,7 +25,8 @@ pub mod wire;
 
 pub use ballast_raft::{Message, MessageBody, NodeId, SnapshotMeta};
 pub use error::{CallError, SendError, WireError};
-pub use inbound::{serve, Inbound, OnCall, OnInbound, ServeHandle, Server};
+pub use io::{connect_http_lane, connect_plain, peer_closed};
+pub use inbound::{serve, Inbound, OnCall, OnHttp, OnInbound, ServeHandle, Server};
 pub use lanes::{lane_of, Lane};
 pub use options::TransportOptions;
 pub use snapshot::SnapshotAssembler;

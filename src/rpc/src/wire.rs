@@ -4,7 +4,8 @@
 //!
 //! ```text
 //! "BLST" | version u8 (=1) | lane u8 | sender NodeId u64
-//! lane: 1 Priority, 2 Data (Raft messages, one-way), 3 Snapshot, 4 Rpc (calls)
+//! lane: 1 Priority, 2 Data (Raft messages, one-way), 3 Snapshot, 4 Rpc (calls),
+//!       5 Http (a client agent forwards its HTTP API: plain HTTP/1.1 follows the preamble)
 //! ```
 //!
 //! A wrong magic, version or lane closes the connection at once. Then frames follow:
@@ -61,6 +62,9 @@ pub enum WireLane {
     Data = 2,
     Snapshot = 3,
     Rpc = 4,
+    /// After the preamble the connection speaks HTTP/1.1: a client agent forwarding its
+    /// HTTP API to a server (Consul's clients forward their RPCs on the server port too).
+    Http = 5,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -94,6 +98,7 @@ pub fn decode_preamble(bytes: &[u8]) -> Result<Preamble, WireError> {
         2 => WireLane::Data,
         3 => WireLane::Snapshot,
         4 => WireLane::Rpc,
+        5 => WireLane::Http,
         other => return Err(WireError::UnknownLane(other)),
     };
     Ok(Preamble {

@@ -1,6 +1,6 @@
-//! How servers find each other until gossip takes over: every server says Hello to the
-//! `-join` / `-retry-join` addresses and to every server it heard of, and learns whom they
-//! know. With `-bootstrap-expect=N`, once N servers know each other and none of them has a
+//! How servers find each other: gossip (the LAN pool, joined through `-join` /
+//! `-retry-join`) names the servers of this datacenter; each server says Hello to them on
+//! their RPC port to learn whether a cluster is configured and who leads. With `-bootstrap-expect=N`, once N servers know each other and none of them has a
 //! Raft configuration yet, each writes the same first configuration (all N as voters), as
 //! Consul's servers do. A server that finds a configured cluster asks its leader to be
 //! added (as a non-voter, promoted once caught up unless it is a read replica).
@@ -18,15 +18,12 @@ use crate::lifecycle::ShutdownFlag;
 
 const HELLO_DEADLINE: Duration = Duration::from_secs(2);
 
-#[derive(Clone, Debug)]
+#[derive(Clone)]
 pub struct DiscoverySetup {
-    pub join: Vec<String>,
-    /// Port used for a join address given without one (Consul: the Serf LAN port).
-    pub default_port: u16,
+    /// Servers seen in gossip (alive LAN members with `role=consul` in this datacenter).
+    pub members: std::sync::Arc<crate::gossip::MembersView>,
     /// Pause between rounds (bounded: discovery must finish quickly at start).
     pub interval: Duration,
-    /// 0 = retry forever, as Consul's retry_max.
-    pub retry_max: u32,
     pub bootstrap_expect: u32,
     pub read_replica: bool,
     pub datacenter: String,
@@ -69,7 +66,6 @@ impl Control {
 }
 
 pub async fn run_discovery(ctl: Rc<RefCell<Control>>, notify: Rc<Notify>, setup: DiscoverySetup, shutdown: ShutdownFlag) {
-    let mut failures = 0u32;
     let mut warned = std::collections::HashSet::new();
     loop {
         if shutdown.is_set() {
@@ -81,15 +77,8 @@ pub async fn run_discovery(ctl: Rc<RefCell<Control>>, notify: Rc<Notify>, setup:
             let in_conf = st.conf.voters.contains(&c.me.id) || st.conf.learners.contains(&c.me.id);
             let learner = st.conf.learners.contains(&c.me.id);
             let mut targets: Vec<SocketAddr> = Vec::new();
-            for j in &setup.join {
-                match parse_join(j, setup.default_port) {
-                    Ok(a) => targets.push(a),
-                    Err(e) => {
-                        if warned.insert(j.clone()) {
-                            tracing::warn!("{e}");
-                        }
-                    }
-                }
+            for s in setup.members.servers().iter() {
+                targets.push(s.rpc);
             }
             for s in c.known.values().chain(st.conf.servers.iter()) {
                 if let Ok(a) = s.address.parse::<SocketAddr>() {
@@ -107,6 +96,15 @@ pub async fn run_discovery(ctl: Rc<RefCell<Control>>, notify: Rc<Notify>, setup:
             let wants_join = configured && (!in_conf || (learner && !setup.read_replica) || stale_entry);
             (c.me.clone(), configured, wants_join, targets, c.transport.clone())
         };
+        // -bootstrap-expect counts the servers gossip shows, as Consul's does.
+        {
+            let mut c = ctl.borrow_mut();
+            for s in setup.members.servers().iter() {
+                if s.info.id != me.id && s.info.id != 0 && !s.read_replica {
+                    c.known.insert(s.info.id, s.info.clone());
+                }
+            }
+        }
         if wants_join && ctl.borrow().is_leader() {
             let mut c = ctl.borrow_mut();
             let me = c.me.clone();
@@ -121,7 +119,6 @@ pub async fn run_discovery(ctl: Rc<RefCell<Control>>, notify: Rc<Notify>, setup:
             glommio::timer::sleep(setup.interval * 5).await;
             continue;
         }
-        let mut reached = 0;
         let mut others_configured = false;
         let mut leader: Option<ServerInfo> = None;
         for t in &targets {
@@ -140,7 +137,6 @@ pub async fn run_discovery(ctl: Rc<RefCell<Control>>, notify: Rc<Notify>, setup:
                 }
                 continue;
             }
-            reached += 1;
             others_configured |= configured;
             if l.is_some() {
                 leader = l;
@@ -150,13 +146,6 @@ pub async fn run_discovery(ctl: Rc<RefCell<Control>>, notify: Rc<Notify>, setup:
                 if k.id != me.id && k.id != 0 {
                     c.known.insert(k.id, k);
                 }
-            }
-        }
-        if reached == 0 && !targets.is_empty() {
-            failures += 1;
-            if setup.retry_max > 0 && failures >= setup.retry_max {
-                tracing::error!("could not reach any server to join after {failures} attempts (retry_max)");
-                return;
             }
         }
         if !configured && !others_configured && setup.bootstrap_expect > 1 {

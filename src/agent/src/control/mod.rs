@@ -5,6 +5,7 @@
 mod discovery;
 mod forward;
 mod frames;
+mod handoff;
 mod install;
 mod membership;
 mod net;
@@ -32,8 +33,8 @@ use crate::cluster_view::ClusterView;
 use crate::lifecycle::ShutdownFlag;
 use crate::messages::{ToControl, ToService, WriteFailure};
 use crate::view::RaftView;
-pub use discovery::DiscoverySetup;
-use notify::Notify;
+pub use discovery::{parse_join, DiscoverySetup};
+pub use notify::Notify;
 use snapshotter::Snapshotter;
 use state::{Control, ControlParts};
 
@@ -43,8 +44,7 @@ pub struct ControlSetup {
     pub me: ServerInfo,
     /// A server that is its own cluster (dev, -bootstrap, -bootstrap-expect=1).
     pub single_server: bool,
-    /// Where other servers reach this one (server port, and the Serf LAN port that join
-    /// addresses name until gossip takes it over).
+    /// Where other servers (and client agents forwarding their HTTP API) reach this one.
     pub rpc_listen: Vec<SocketAddr>,
     pub discovery: DiscoverySetup,
     pub store: Store,
@@ -54,6 +54,8 @@ pub struct ControlSetup {
     pub snapshot_threshold: u64,
     pub trailing_logs: u64,
     pub shutdown: ShutdownFlag,
+    pub gossip: crate::gossip::GossipSetup,
+    pub members: std::sync::Arc<crate::gossip::MembersView>,
 }
 
 /// Runs until shutdown. An error is fatal for the agent (corrupt log, failed disk write).
@@ -85,6 +87,7 @@ pub async fn run_control(
     // Outbound connections leave from the -bind address, as Consul's RPC pool does.
     let transport_opts = TransportOptions { source_ip: setup.rpc_listen.first().map(|a| a.ip()), ..TransportOptions::default() };
     let transport = Transport::new(setup.me.id, transport_opts);
+    let links = to_services.clone();
     let mut control = Control::new(ControlParts {
         raft: rec.raft,
         applier: rec.applier,
@@ -116,20 +119,22 @@ pub async fn run_control(
     for addr in &setup.rpc_listen {
         let listener = glommio::net::TcpListener::bind(addr).map_err(|e| format!("binding the server RPC port {addr}: {e}"))?;
         let (c1, n1, c2, n2) = (ctl.clone(), notify.clone(), ctl.clone(), notify.clone());
-        ballast_rpc::serve(
+        let handle = ballast_rpc::serve(
             listener,
             setup.me.id,
             Rc::new(move |from, inbound| net::on_inbound(&c1, &n1, from, inbound)),
             Rc::new(move |bytes| net::handle_call(c2.clone(), n2.clone(), bytes)),
             TransportOptions::default(),
-        )
-        .detach();
+        );
+        handle.server().set_http_handoff(handoff::to_service_shards(links.clone()));
+        handle.detach();
     }
+    let gossip = crate::gossip::GossipAgent::start(setup.gossip, setup.members.clone(), setup.shutdown.clone())?;
     glommio::spawn_local(discovery::run_discovery(ctl.clone(), notify.clone(), setup.discovery.clone(), setup.shutdown.clone()))
         .detach();
 
     for (shard, rx) in from_services.into_iter().enumerate() {
-        let (ctl, notify) = (ctl.clone(), notify.clone());
+        let (ctl, notify, gossip, link, shutdown) = (ctl.clone(), notify.clone(), gossip.clone(), links[shard].clone(), setup.shutdown.clone());
         glommio::spawn_local(async move {
             let mut batch = Vec::with_capacity(256);
             while rx.recv_batch(&mut batch, 256).await > 0 {
@@ -137,6 +142,10 @@ pub async fn run_control(
                 {
                     let mut c = ctl.borrow_mut();
                     for msg in batch.drain(..) {
+                        if let ToControl::Gossip { id, op } = msg {
+                            crate::gossip::handle_op(&gossip, link.clone(), id, op, shutdown.clone());
+                            continue;
+                        }
                         if let Some(f) = c.on_request(shard, msg) {
                             forwards.push(f);
                         }

@@ -170,6 +170,8 @@ impl Control {
     /// A request from a service shard. Returns what must be forwarded to the leader.
     pub fn on_request(&mut self, shard: usize, msg: ToControl) -> Option<Forward> {
         match msg {
+            // The gossip pools answer these (see control/mod.rs); never Raft's business.
+            ToControl::Gossip { .. } => None,
             ToControl::Propose { id, cmd } => {
                 if self.must_forward_write() {
                     return Some(Forward::Write { shard, id, cmd });

@@ -9,10 +9,12 @@ use ballast_http::{AgentInfo, Backend, BackendError, LeaderStatus, Member, PeerS
 use ballast_shards::{QueueSender, TrySendError};
 use ballast_store::{encode_command, ApplyResult, Command, StateSnapshot, Store, WatchRegistry};
 
+use super::forwarder::Forwarder;
 use super::pending::Pending;
 use crate::cluster_view::ClusterView;
+use crate::gossip::MembersView;
 use crate::identity::Identity;
-use crate::messages::{OperatorOp, OperatorReply, ToControl, WriteFailure};
+use crate::messages::{GossipOp, GossipReply, OperatorOp, OperatorReply, ToControl, WriteFailure};
 use crate::view::RaftView;
 
 /// How long a write waits for a leader before answering "No cluster leader" (Consul's
@@ -23,6 +25,9 @@ const COMMIT_TIMEOUT: Duration = Duration::from_secs(30);
 pub type WriteSlots = Pending<Result<ApplyResult, WriteFailure>>;
 pub type ReadSlots = Pending<Result<(), WriteFailure>>;
 pub type OperatorSlots = Pending<Result<OperatorReply, BackendError>>;
+pub type GossipSlots = Pending<Result<GossipReply, BackendError>>;
+/// A join or a keyring query waits on the network; a leave on its spreading.
+const GOSSIP_TIMEOUT: Duration = Duration::from_secs(30);
 
 pub struct ServiceBackend {
     pub store: Store,
@@ -32,8 +37,12 @@ pub struct ServiceBackend {
     pub writes: Rc<WriteSlots>,
     pub reads: Rc<ReadSlots>,
     pub ops: Rc<OperatorSlots>,
+    pub gossip_ops: Rc<GossipSlots>,
     pub watches: WatchRegistry,
     pub identity: Arc<Identity>,
+    pub members: Arc<MembersView>,
+    /// Set on client agents: everything but agent-local endpoints goes to a server.
+    pub forwarder: Option<Forwarder>,
 }
 
 impl ServiceBackend {
@@ -57,6 +66,15 @@ impl ServiceBackend {
         let ticket = self.ops.begin().ok_or_else(|| BackendError::Overloaded("rate limit exceeded".into()))?;
         self.enqueue(ToControl::Operator { id: ticket.id, op })?;
         match with_deadline(ticket, COMMIT_TIMEOUT).await {
+            Some(result) => result,
+            None => Err(BackendError::Timeout),
+        }
+    }
+
+    async fn gossip(&self, op: GossipOp) -> Result<GossipReply, BackendError> {
+        let ticket = self.gossip_ops.begin().ok_or_else(|| BackendError::Overloaded("rate limit exceeded".into()))?;
+        self.enqueue(ToControl::Gossip { id: ticket.id, op })?;
+        match with_deadline(ticket, GOSSIP_TIMEOUT).await {
             Some(result) => result,
             None => Err(BackendError::Timeout),
         }
@@ -129,7 +147,12 @@ impl Backend for ServiceBackend {
     }
 
     fn agent_info(&self) -> AgentInfo {
-        self.identity.agent_info(&self.view)
+        let mut info = self.identity.agent_info(&self.view);
+        info.coord = self.members.coord();
+        if let Some(me) = self.members.members(false).iter().find(|m| m.name == self.identity.node_name) {
+            info.member = me.clone();
+        }
+        info
     }
 
     fn raft_peers(&self) -> Vec<String> {
@@ -175,6 +198,45 @@ impl Backend for ServiceBackend {
     }
 
     fn members(&self, wan: bool) -> Vec<Member> {
-        vec![self.identity.member(wan)]
+        let members = self.members.members(wan);
+        if members.is_empty() {
+            // Before the pool's first publish: ourselves, as Serf lists its own node.
+            return vec![self.identity.member(wan)];
+        }
+        members.as_ref().clone()
+    }
+
+    fn coordinates(&self, wan: bool) -> Vec<(String, ballast_http::Coord)> {
+        self.members.coords(wan).as_ref().clone()
+    }
+
+    fn forwards_to_servers(&self) -> bool {
+        self.forwarder.is_some()
+    }
+
+    async fn forward(&self, req: &ballast_http::Request) -> ballast_http::Response {
+        match &self.forwarder {
+            Some(f) => f.forward(req).await,
+            None => ballast_http::Response::text(500, "this agent does not forward requests"),
+        }
+    }
+
+    async fn join(&self, addr: String, wan: bool) -> Result<(), BackendError> {
+        self.gossip(GossipOp::Join { addr, wan }).await.map(|_| ())
+    }
+
+    async fn leave(&self) -> Result<(), BackendError> {
+        self.gossip(GossipOp::Leave).await.map(|_| ())
+    }
+
+    async fn force_leave(&self, node: String, prune: bool, wan: bool) -> Result<(), BackendError> {
+        self.gossip(GossipOp::ForceLeave { node, prune, wan }).await.map(|_| ())
+    }
+
+    async fn keyring(&self, op: ballast_keyring::KeyOp, local_only: bool) -> Result<Vec<ballast_keyring::KeyringResponse>, BackendError> {
+        match self.gossip(GossipOp::Keyring { op, local_only }).await? {
+            GossipReply::Keyring(r) => Ok(r),
+            GossipReply::Done => Ok(Vec::new()),
+        }
     }
 }

@@ -1,17 +1,19 @@
 //! A service shard: the HTTP API on this core, fed by the published state store and talking
 //! to the control shard only through its two bounded queues.
 mod backend;
+mod forwarder;
 mod pending;
 
 use std::net::SocketAddr;
 use std::rc::Rc;
 use std::sync::Arc;
 
-use ballast_http::ServerOptions;
+use ballast_http::{HttpService, ServerOptions};
 use ballast_shards::{QueueReceiver, QueueSender};
 use ballast_store::{Store, WatchRegistry};
 
 use crate::cluster_view::ClusterView;
+use crate::gossip::MembersView;
 use crate::identity::Identity;
 use crate::messages::{ToControl, ToService, WriteFailure};
 use crate::view::RaftView;
@@ -33,6 +35,11 @@ pub struct ServiceSetup {
     pub kv_max_value_size: usize,
     pub txn_max_req_len: usize,
     pub datacenter: String,
+    pub members: Arc<MembersView>,
+    /// A client agent: forward to servers instead of serving from a local store.
+    pub client: bool,
+    /// Where forwarding connections leave from (the -bind address).
+    pub source_ip: Option<std::net::IpAddr>,
 }
 
 pub async fn run_service(
@@ -54,8 +61,11 @@ pub async fn run_service(
         writes: Pending::new(MAX_IN_FLIGHT),
         reads: Pending::new(MAX_IN_FLIGHT),
         ops: Pending::new(64),
+        gossip_ops: Pending::new(64),
         watches: WatchRegistry::new(),
         identity: setup.identity,
+        members: setup.members.clone(),
+        forwarder: setup.client.then(|| forwarder::Forwarder::new(setup.members.clone(), setup.source_ip)),
     });
     let mut listeners = Vec::new();
     for addr in &setup.http_addrs {
@@ -74,10 +84,11 @@ pub async fn run_service(
         datacenter: setup.datacenter.clone(),
         ..ServerOptions::default()
     };
+    let service = HttpService::new(backend.clone(), http);
     for l in listeners {
-        let (b, opts) = (backend.clone(), http.clone());
+        let s = service.clone();
         glommio::spawn_local(async move {
-            if let Err(e) = ballast_http::serve(l, b, opts).await {
+            if let Err(e) = s.serve_listener(l).await {
                 tracing::error!("HTTP server stopped: {e}");
             }
         })
@@ -91,6 +102,14 @@ pub async fn run_service(
                 ToService::Written { id, result } => backend.writes.complete(id, result),
                 ToService::ReadReady { id, result } => backend.reads.complete(id, result),
                 ToService::OperatorDone { id, result } => backend.ops.complete(id, result),
+                ToService::GossipDone { id, result } => backend.gossip_ops.complete(id, result),
+                ToService::HttpConn(fd) => {
+                    use std::os::fd::{FromRawFd, IntoRawFd};
+                    // SAFETY: a connected TCP socket the control shard handed over; this
+                    // shard owns it from here.
+                    let stream = unsafe { glommio::net::TcpStream::from_raw_fd(fd.into_raw_fd()) };
+                    service.serve_stream(stream);
+                }
                 ToService::Changes(cs) => {
                     backend.watches.notify(&cs);
                 }
@@ -98,6 +117,7 @@ pub async fn run_service(
                     backend.writes.fail_all(|| Err(WriteFailure::ShuttingDown));
                     backend.reads.fail_all(|| Err(WriteFailure::ShuttingDown));
                     backend.ops.fail_all(|| Err(ballast_http::BackendError::ShuttingDown));
+                    backend.gossip_ops.fail_all(|| Err(ballast_http::BackendError::ShuttingDown));
                     return Ok(());
                 }
                 ToService::Started | ToService::Fatal => {}

@@ -132,26 +132,54 @@ pub async fn serve<B: Backend + 'static>(
     backend: Rc<B>,
     opts: ServerOptions,
 ) -> std::io::Result<()> {
-    let ctx = Rc::new(ServerCtx { backend, opts });
-    loop {
-        let stream = match listener.accept().await {
-            Ok(s) => s,
-            Err(e) => {
-                // EMFILE and friends: back off briefly instead of spinning
-                // or giving up on the listener.
-                tracing::warn!("http: accept failed: {e}");
-                glommio::timer::sleep(Duration::from_millis(20)).await;
-                continue;
-            }
-        };
-        let stats = &ctx.opts.stats;
+    HttpService::new(backend, opts).serve_listener(listener).await
+}
+
+/// One shard's HTTP server: connections from its listeners, and connections
+/// handed to it already accepted (a client agent's forwarded requests arrive
+/// on the server port and are passed here). Cheap to clone.
+pub struct HttpService<B> {
+    ctx: Rc<ServerCtx<B>>,
+}
+
+impl<B> Clone for HttpService<B> {
+    fn clone(&self) -> Self {
+        HttpService { ctx: self.ctx.clone() }
+    }
+}
+
+impl<B: Backend + 'static> HttpService<B> {
+    pub fn new(backend: Rc<B>, opts: ServerOptions) -> Self {
+        HttpService { ctx: Rc::new(ServerCtx { backend, opts }) }
+    }
+
+    pub async fn serve_listener(&self, listener: TcpListener) -> std::io::Result<()> {
+        loop {
+            let stream = match listener.accept().await {
+                Ok(s) => s,
+                Err(e) => {
+                    // EMFILE and friends: back off briefly instead of spinning
+                    // or giving up on the listener.
+                    tracing::warn!("http: accept failed: {e}");
+                    glommio::timer::sleep(Duration::from_millis(20)).await;
+                    continue;
+                }
+            };
+            self.serve_stream(stream);
+        }
+    }
+
+    /// Serves one accepted connection on this executor (closed at once over
+    /// `max_connections`).
+    pub fn serve_stream(&self, stream: glommio::net::TcpStream) {
+        let stats = &self.ctx.opts.stats;
         stats.accepted_total.set(stats.accepted_total.get() + 1);
-        if stats.connections.get() >= ctx.opts.max_connections {
+        if stats.connections.get() >= self.ctx.opts.max_connections {
             stats.rejected_total.set(stats.rejected_total.get() + 1);
             drop(stream);
-            continue;
+            return;
         }
-        let ctx = ctx.clone();
+        let ctx = self.ctx.clone();
         glommio::spawn_local(async move {
             conn::serve_connection(stream, ctx).await;
         })
