@@ -87,6 +87,7 @@ impl GossipAgent {
             .start_query(&name, op.encode(), timeout)
             .ok_or_else(|| "too many keyring operations in progress".to_string())?;
         let mut seen = 0;
+        let mut answered: Vec<String> = vec![me.clone()];
         let deadline = std::time::Instant::now() + timeout + Duration::from_secs(1);
         loop {
             let (fresh, done) = {
@@ -98,6 +99,7 @@ impl GossipAgent {
                 if from == me {
                     continue;
                 }
+                answered.push(from.clone());
                 match KeyOpReply::decode(&payload) {
                     Ok(r) => tally.add(&from, Ok(&r)),
                     Err(_) => tally.add(&from, Err(&payload)),
@@ -108,6 +110,15 @@ impl GossipAgent {
             }
             let left = deadline.saturating_duration_since(std::time::Instant::now());
             crate::deadline::within(left, Pool::query_progress(&wait)).await;
+        }
+        if !tally.complete() {
+            let silent: Vec<String> = pool
+                .core()
+                .members()
+                .filter(|m| matches!(m.status, ballast_gossip::Status::Alive) && !answered.contains(&m.name))
+                .map(|m| m.name.clone())
+                .collect();
+            tracing::warn!(pool = pool.kind.label(), ?silent, "serf: key query ({name}) timed out without an answer from some members");
         }
         Ok(tally.finish(wan, &self.datacenter, ""))
     }

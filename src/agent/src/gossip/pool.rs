@@ -64,6 +64,7 @@ pub struct Pool {
     epoch: Instant,
     pub view: Arc<MembersView>,
     dirty: Cell<bool>,
+    flushing: Cell<bool>,
     queries: RefCell<HashMap<u64, Rc<RefCell<QueryWait>>>>,
     /// Events the owner wants besides publishing (coordinates, keyring queries).
     on_event: RefCell<Option<Box<dyn Fn(&Rc<Pool>, Event)>>>,
@@ -97,6 +98,7 @@ impl Pool {
             epoch,
             view,
             dirty: Cell::new(true),
+            flushing: Cell::new(false),
             queries: RefCell::default(),
             on_event: RefCell::new(None),
             last_decrypt_log: Cell::new(None),
@@ -129,8 +131,14 @@ impl Pool {
         self.core.borrow()
     }
 
-    /// Sends every packet the core has queued and handles its events.
+    /// Sends every packet the core has queued and handles its events. Not re-entrant: an
+    /// event handler that drives the core (say, a new ack payload) leaves what that
+    /// produced to the loop already running, so no event is ever handled out of order or
+    /// while the handler itself is busy.
     pub fn flush(self: &Rc<Self>) {
+        if self.flushing.replace(true) {
+            return;
+        }
         loop {
             let next = self.core.borrow_mut().poll_output();
             match next {
@@ -139,6 +147,7 @@ impl Pool {
                 Some(Output::Event(ev)) => self.handle_event(ev),
             }
         }
+        self.flushing.set(false);
     }
 
     fn send_packet(self: &Rc<Self>, to: SocketAddr, plain: &[u8]) {
@@ -199,13 +208,10 @@ impl Pool {
             }
             _ => {}
         }
-        let hook = self.on_event.borrow_mut().take();
-        if let Some(h) = hook {
+        // flush() is not re-entrant, so the hook never runs inside itself.
+        let hook = self.on_event.borrow();
+        if let Some(h) = hook.as_ref() {
             h(self, ev);
-            let mut slot = self.on_event.borrow_mut();
-            if slot.is_none() {
-                *slot = Some(h);
-            }
         }
     }
 
@@ -214,9 +220,13 @@ impl Pool {
         if self.queries.borrow().len() >= MAX_OPEN_QUERIES {
             return None;
         }
-        let id = self.with_core(|c, now| c.query(name, payload, timeout, now));
+        let now = self.now();
+        let id = self.core.borrow_mut().query(name, payload, timeout, now);
         let w = Rc::new(RefCell::new(QueryWait::default()));
+        // Registered before the outputs go: answers in this very flush must find it.
         self.queries.borrow_mut().insert(id, w.clone());
+        self.flush();
+        self.wake.signal();
         Some(w)
     }
 
@@ -242,7 +252,10 @@ impl Pool {
         let exchange = async {
             let mut s = ballast_rpc::connect_plain(addr, STREAM_TIMEOUT, self.source_ip).await.map_err(|e| e.to_string())?;
             write_frame(&mut s, &sealed).await?;
-            read_frame(&mut s).await
+            // An agent that cannot decrypt what we sent hangs up without a word.
+            read_frame(&mut s).await.map_err(|e| {
+                format!("{e} (the remote agent closed the connection without an answer: check that both use the same gossip encryption key)")
+            })
         };
         let reply = match crate::deadline::within(STREAM_TIMEOUT, exchange).await {
             Some(r) => r?,
