@@ -139,3 +139,26 @@ fn key_rotation_across_a_live_pool_without_flapping() {
     }
     assert!(all.iter().all(|&i| member_names(&c, i).len() == 5));
 }
+
+/// The trap operators fall into with Consul: the keyring file wins over a changed
+/// `-encrypt`. The agent says so at start, naming both files and the way out.
+#[test]
+fn a_changed_encrypt_key_against_the_persisted_keyring_is_called_out() {
+    let (k1, k2) = (keygen(), keygen());
+    let dir = common::TempDir::new("keyring-trap");
+    let mut last_log = String::new();
+    for key in [&k1, &k2] {
+        let mut a = common::start_server(dir.path(), common::free_port(), &[&format!("-encrypt={key}"), "-log-level=info"]);
+        a.wait_ready(Duration::from_secs(30));
+        a.terminate();
+        last_log = a.stderr();
+    }
+    let lan = dir.path().join("serf/local.keyring");
+    let wan = dir.path().join("serf/remote.keyring");
+    assert!(last_log.contains("LAN keyring doesn't include key provided with -encrypt, using keyring"), "{last_log}");
+    assert!(last_log.contains(&lan.display().to_string()) && last_log.contains(&wan.display().to_string()), "{last_log}");
+    assert!(last_log.contains("ballast keyring -install="), "{last_log}");
+    assert!(!last_log.contains(&k1) && !last_log.contains(&k2), "whole keys must never be logged:\n{last_log}");
+    let ring: Vec<String> = serde_json::from_str(&std::fs::read_to_string(&lan).unwrap()).unwrap();
+    assert_eq!(ring, vec![k1.clone()], "the first key stays in the file");
+}

@@ -81,6 +81,15 @@ fn members_converge_fail_leave_prune_and_clients_forward() {
         assert!(out.contains(n), "{n} missing from:\n{out}");
     }
 
+    // Coordinates from probe round trips: `ballast rtt` between two servers, asked through
+    // a client (which forwards /v1/coordinate/nodes to a server).
+    wait(&c, "coordinates of s2 and s3 known to a server", Duration::from_secs(30), |c| {
+        let (code, out, _) = cli(c, c1, &["rtt", "s2", "s3"]);
+        code == 0 && out.starts_with("Estimated s2 <-> s3 rtt: ") && out.contains("(using LAN coordinates)")
+    });
+    let (_, out, _) = cli(&c, c1, &["rtt", "s2", "s3"]);
+    eprintln!("{}", out.trim());
+
     // A client forwards reads and writes to a server.
     let r = c.req(c1, "PUT", "/v1/kv/gossip/through-client", b"v1", Duration::from_secs(30)).unwrap();
     assert_eq!((r.status, r.text()), (200, "true".to_string()), "write through a client");

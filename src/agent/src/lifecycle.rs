@@ -5,9 +5,11 @@ use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 
-/// Set once a shutdown signal arrived; the control shard checks it on every tick.
+/// Set once a shutdown signal arrived; the control shard checks it on every tick. A
+/// shutdown for a reason (`fail`) makes the agent exit non-zero, as Consul does when
+/// `retry_max` join attempts are exhausted.
 #[derive(Clone, Default)]
-pub struct ShutdownFlag(Arc<AtomicBool>);
+pub struct ShutdownFlag(Arc<AtomicBool>, Arc<AtomicBool>);
 
 impl ShutdownFlag {
     pub fn trigger(&self) {
@@ -15,6 +17,13 @@ impl ShutdownFlag {
     }
     pub fn is_set(&self) -> bool {
         self.0.load(Ordering::Acquire)
+    }
+    pub fn fail(&self) {
+        self.1.store(true, Ordering::Release);
+        self.trigger();
+    }
+    pub fn failed(&self) -> bool {
+        self.1.load(Ordering::Acquire)
     }
 }
 

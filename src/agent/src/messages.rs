@@ -17,12 +17,13 @@ pub enum ToControl {
     Gossip { id: u64, op: GossipOp },
 }
 
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq)]
 pub enum GossipOp {
     Join { addr: String, wan: bool },
     Leave,
     ForceLeave { node: String, prune: bool, wan: bool },
     Keyring { op: ballast_keyring::KeyOp, local_only: bool },
+    CoordinateUpdate { node: String, coord: ballast_coordinate::Coordinate },
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]

@@ -146,6 +146,9 @@ fn run_agent(cfg: RuntimeConfig) -> Result<(), String> {
     )
     .map_err(|e| format!("starting shards: {e}"))?;
     set.join().map_err(|e| e.to_string())?;
+    if shutdown.failed() {
+        return Err("agent stopped: could not join the cluster (retry_join attempts exhausted)".into());
+    }
     tracing::info!("ballast agent stopped");
     Ok(())
 }
@@ -197,6 +200,9 @@ fn run_client(cfg: RuntimeConfig, identity: Arc<Identity>, members: Arc<MembersV
     )
     .map_err(|e| format!("starting shards: {e}"))?;
     set.join().map_err(|e| e.to_string())?;
+    if shutdown.failed() {
+        return Err("agent stopped: could not join the cluster (retry_join attempts exhausted)".into());
+    }
     tracing::info!("ballast agent stopped");
     Ok(())
 }

@@ -28,7 +28,7 @@ const CONSUL_ONLY_FLAGS: &[&str] = &[
 ];
 
 #[derive(Parser, Debug)]
-#[command(name = "agent")]
+#[command(name = "agent", args_override_self = true)]
 struct AgentArgs {
     /// Sets the advertise address to use.
     #[arg(verbatim_doc_comment, long)]
@@ -287,6 +287,16 @@ mod tests {
         let (mut out, mut err, mut inp) = (Vec::new(), Vec::new(), std::io::empty());
         let r = configure(&args, &mut Io { out: &mut out, err: &mut err, stdin: &mut inp });
         (r, String::from_utf8(err).unwrap())
+    }
+
+    /// Go's flag package lets a later single-value flag replace an earlier one (test
+    /// harnesses append their own `-log-level`); repeatable flags still accumulate.
+    #[test]
+    fn a_repeated_single_value_flag_takes_the_last_value() {
+        let (r, err) = configure_args(&["-dev", "-log-level=warn", "-log-level=debug", "-retry-join=a", "-retry-join=b"]);
+        let (c, _) = r.unwrap_or_else(|_| panic!("{err}"));
+        assert_eq!(c.log_level, "debug");
+        assert_eq!(c.retry_join, vec!["a", "b"]);
     }
 
     #[test]

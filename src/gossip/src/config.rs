@@ -19,7 +19,7 @@ pub struct Config {
     /// Lifeguard local health multiplier cap; 1 disables LHM.
     pub awareness_max_multiplier: u32,
     /// false = plain SWIM: no LHM, no nacks, fixed suspicion timeout (the
-    /// minimum), no buddy refutation.
+    /// minimum), no buddy refutation, refutations wait for the gossip tick.
     pub lifeguard: bool,
     pub gossip_interval: Duration,
     pub gossip_nodes: usize,

@@ -11,6 +11,7 @@ use crate::awareness::Awareness;
 use crate::broadcast::{retransmit_limit, BroadcastQueue, Key};
 use crate::config::Config;
 use crate::fxhash::FxMap;
+use crate::metrics::Metrics;
 use crate::nodes::{NodeEntry, NodeState, Nodes};
 use crate::probe::{Probe, Relay};
 use crate::query::Queries;
@@ -57,6 +58,7 @@ pub struct Gossip {
     pub(crate) push_pull_targets: VecDeque<SocketAddr>,
     /// Broadcast ids of our leave intent and leave message, once `leave` ran.
     pub(crate) leave: Option<[u64; 2]>,
+    pub(crate) metrics: Metrics,
 }
 
 impl Gossip {
@@ -91,6 +93,7 @@ impl Gossip {
             queries: Queries::default(),
             push_pull_targets: VecDeque::new(),
             leave: None,
+            metrics: Metrics::default(),
             cfg,
         };
         let me = Member {
@@ -140,6 +143,11 @@ impl Gossip {
     pub fn set_ack_payload(&mut self, mut payload: Vec<u8>) {
         payload.truncate(MAX_ACK_PAYLOAD);
         self.ack_payload = payload;
+    }
+
+    /// Failure-detector counters since construction.
+    pub fn metrics(&self) -> &Metrics {
+        &self.metrics
     }
 
     /// Broadcasts waiting to be gossiped (for drivers' metrics).

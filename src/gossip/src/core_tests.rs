@@ -245,3 +245,105 @@ fn packets_respect_the_budget() {
     }
     assert!(seen > 0);
 }
+
+fn packets(g: &mut Gossip) -> Vec<(SocketAddr, Vec<Msg>)> {
+    let mut v = Vec::new();
+    while let Some(o) = g.poll_output() {
+        if let Output::Packet { to, bytes } = o {
+            v.push((to, wire::decode_packet(&bytes).unwrap()));
+        }
+    }
+    v
+}
+
+fn carries_alive(msgs: &[Msg], node: &str, inc: u32) -> bool {
+    msgs.iter().any(|m| matches!(m, Msg::Alive(a) if a.node == node && a.incarnation == inc))
+}
+
+#[test]
+fn buddy_accusation_goes_first_so_the_ack_carries_the_refutation() {
+    // Prober side: a probe of a suspect puts the accusation before the ping.
+    let mut g = me();
+    feed(&mut g, &[alive("b", 2, 1)], s(1));
+    feed(&mut g, &[Msg::Suspect(acc("b", 1, "x"))], s(1));
+    packets(&mut g);
+    let mut probe = None;
+    for t in 2..6 {
+        g.tick(s(t));
+        for (to, msgs) in packets(&mut g) {
+            if to == addr(2) && msgs.iter().any(|m| matches!(m, Msg::Ping { .. })) {
+                probe = Some(msgs);
+            }
+        }
+        if probe.is_some() {
+            break;
+        }
+    }
+    let msgs = probe.expect("b is probed");
+    assert!(matches!(&msgs[0], Msg::Suspect(a) if a.node == "b" && a.from == "me"), "{msgs:?}");
+    assert!(matches!(&msgs[1], Msg::Ping { target, .. } if target == "b"));
+    assert_eq!(g.metrics().buddy_suspects_sent, 1);
+
+    // Suspect side: the ack to that packet already carries our refutation.
+    let mut b = me();
+    feed(&mut b, &[alive("p", 200, 1)], s(1));
+    packets(&mut b);
+    feed(&mut b, &[Msg::Suspect(acc("me", 0, "p")), Msg::Ping { seq: 9, target: "me".into() }], s(2));
+    let out = packets(&mut b);
+    let ack = out
+        .iter()
+        .find(|(_, m)| m.iter().any(|m| matches!(m, Msg::Ack { seq: 9, .. })))
+        .expect("acked");
+    assert_eq!(ack.0, addr(200));
+    assert!(carries_alive(&ack.1, "me", 1), "ack carries the refutation: {:?}", ack.1);
+}
+
+#[test]
+fn refutation_leaves_at_once_to_the_accuser_with_lifeguard() {
+    let mut g = me();
+    feed(&mut g, &[alive("b", 2, 1), alive("c", 3, 1), alive("d", 4, 1)], s(1));
+    packets(&mut g);
+    // Heard through gossip (no ping to answer): no tick needed to send it.
+    feed(&mut g, &[Msg::Suspect(acc("me", 0, "c"))], s(2));
+    let out = packets(&mut g);
+    assert!(out.iter().any(|(to, m)| *to == addr(3) && carries_alive(m, "me", 1)), "{out:?}");
+    assert!(out.iter().filter(|(_, m)| carries_alive(m, "me", 1)).count() >= 2, "and a gossip round");
+    assert_eq!(g.metrics().refutations, 1);
+
+    // Plain SWIM waits for its gossip tick.
+    let mut cfg = Config::lan("me", addr(1));
+    cfg.lifeguard = false;
+    let mut p = Gossip::new(cfg, s(0), 5);
+    feed(&mut p, &[alive("b", 2, 1), alive("c", 3, 1)], s(1));
+    packets(&mut p);
+    feed(&mut p, &[Msg::Suspect(acc("me", 0, "c"))], s(2));
+    assert!(packets(&mut p).is_empty());
+    assert_eq!(p.member("me").unwrap().incarnation, 1);
+}
+
+#[test]
+fn accusation_of_a_newer_incarnation_restarts_the_suspicion() {
+    let mut g = me();
+    feed(&mut g, &[alive("b", 2, 1), alive("c", 3, 1), alive("d", 4, 1)], s(1));
+    // 4 live members: k = 2, min 4 s, max 24 s. Suspected at incarnation 1.
+    feed(&mut g, &[Msg::Suspect(acc("b", 1, "c"))], s(1));
+    assert_eq!(g.metrics().suspicions_started, 1);
+    // b refuted (we missed its alive) and is accused again at 2 by d.
+    // Taken as a confirmation of the old suspicion this would shorten it to
+    // 1 + 11.4 s, past already; as a new suspicion it runs 24 s from now.
+    feed(&mut g, &[Msg::Suspect(acc("b", 2, "d"))], s(20));
+    assert_eq!(g.member("b").unwrap().incarnation, 2);
+    assert_eq!(g.metrics().suspicions_started, 2);
+    g.tick(s(30));
+    assert_eq!(g.member("b").unwrap().status, Status::Alive);
+    // A death at the refuted incarnation is old news.
+    feed(&mut g, &[Msg::Dead(acc("b", 1, "c"))], s(31));
+    assert_eq!(g.member("b").unwrap().status, Status::Alive);
+    // Same-incarnation accusations still confirm (and shorten) it.
+    feed(&mut g, &[Msg::Suspect(acc("b", 2, "c"))], s(32));
+    assert_eq!(g.metrics().suspicions_started, 2);
+    g.tick(s(45));
+    assert_eq!(g.member("b").unwrap().status, Status::Failed);
+    assert_eq!(g.member("b").unwrap().incarnation, 2);
+    assert_eq!(g.metrics().suspicions_expired, 1);
+}

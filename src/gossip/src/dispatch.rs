@@ -101,7 +101,7 @@ impl Gossip {
 
     /// Send queued broadcasts to a few random members (memberlist gossip()),
     /// including the recently dead so they learn it and can refute.
-    fn gossip_round(&mut self, now: Now) {
+    pub(crate) fn gossip_round(&mut self, now: Now) {
         if self.broadcasts.len() == 0 {
             return;
         }

@@ -15,6 +15,7 @@ mod core;
 mod core_tests;
 mod dispatch;
 mod fxhash;
+mod metrics;
 mod nodes;
 mod probe;
 mod pushpull;
@@ -28,6 +29,7 @@ mod wire;
 
 pub use crate::config::Config;
 pub use crate::core::Gossip;
+pub use crate::metrics::Metrics;
 pub use crate::suspicion::{suspicion_timeout, remaining_suspicion_time};
 pub use crate::types::{DecodeError, Event, Member, Now, Output, Status};
 pub use crate::serial::{incarnation_newer, ltime_newer};

@@ -74,12 +74,17 @@ impl Gossip {
         let e = self.nodes.at(i);
         let (target, addr, state, inc) = (e.member.name.clone(), e.member.addr, e.state(), e.member.incarnation);
         let seq = self.next_seq();
-        let mut msgs = vec![Msg::Ping { seq, target: target.clone() }];
+        let mut msgs = Vec::with_capacity(2);
         if state != NodeState::Alive && self.cfg.lifeguard {
-            // Buddy system: tell a suspect it is suspected so it can refute at once.
+            // Buddy system: tell a suspect it is suspected so it can refute at
+            // once. The accusation goes before the ping so the suspect has
+            // refuted by the time it acks, and the ack carries the refutation.
             let from = self.cfg.name.clone();
             msgs.push(Msg::Suspect(Accusation { node: target.clone(), incarnation: inc, from }));
+            self.metrics.buddy_suspects_sent += 1;
         }
+        msgs.push(Msg::Ping { seq, target: target.clone() });
+        self.metrics.probes += 1;
         let interval = self.awareness.scale(self.cfg.probe_interval);
         self.probe = Some(Probe {
             seq,
@@ -129,6 +134,7 @@ impl Gossip {
 
     fn fail_probe(&mut self, now: Now) {
         let Some(p) = self.probe.take() else { return };
+        self.metrics.probes_failed += 1;
         // Missing nacks mean our own links (or we) are slow; no nack-capable
         // peers at all counts as one miss.
         let delta = if p.expected_nacks > 0 { p.expected_nacks.saturating_sub(p.nacks) as i32 } else { 1 };

@@ -40,7 +40,7 @@ impl Gossip {
                 return; // an old or our own announcement echoed back
             }
             // Someone announces a version of us we never sent: out-announce it.
-            self.refute(a.incarnation);
+            self.refute(a.incarnation, None, now);
             return;
         }
         let changed = e.member.addr != a.addr || e.member.tags != a.tags;
@@ -99,19 +99,27 @@ impl Gossip {
         if incarnation_newer(e.member.incarnation, s.incarnation) {
             return;
         }
-        if let Some(susp) = self.suspicions.get_mut(&s.node) {
-            // Independent confirmations shorten the timeout; pass new ones on.
-            if susp.confirm(&s.from) {
-                self.broadcast(Key::Member(s.node.clone()), &Msg::Suspect(s));
+        let restart = match self.suspicions.get_mut(&s.node) {
+            Some(susp) if !incarnation_newer(s.incarnation, susp.incarnation) => {
+                // Independent confirmations shorten the timeout; pass new ones on.
+                if susp.confirm(&s.from) {
+                    self.broadcast(Key::Member(s.node.clone()), &Msg::Suspect(s));
+                }
+                return;
             }
-            return;
-        }
-        if e.state() != NodeState::Alive {
+            // An accusation of a newer incarnation proves the member refuted
+            // the one we track (we missed its alive): that suspicion, and its
+            // head start, are void. Counting it as a confirmation (memberlist
+            // does) lets a stale timer declare a live member dead.
+            Some(_) => true,
+            None => false,
+        };
+        if !restart && e.state() != NodeState::Alive {
             return;
         }
         if self.is_me(&s.node) {
             if !self.leaving() {
-                self.refute(s.incarnation);
+                self.refute(s.incarnation, Some(&s.from), now);
             }
             return;
         }
@@ -124,6 +132,7 @@ impl Gossip {
         let max = if self.cfg.lifeguard { min * self.cfg.suspicion_max_timeout_mult.max(1) } else { min };
         self.nodes.set_state(i, NodeState::Suspect, now);
         self.nodes.at_mut(i).member.incarnation = s.incarnation;
+        self.metrics.suspicions_started += 1;
         self.suspicions
             .insert(s.node.clone(), Suspicion::new(&s.from, s.incarnation, k, min, max, now));
         self.broadcast(Key::Member(s.node.clone()), &Msg::Suspect(s));
@@ -140,7 +149,7 @@ impl Gossip {
         }
         if self.is_me(&d.node) {
             if !self.leaving() {
-                self.refute(d.incarnation);
+                self.refute(d.incarnation, Some(&d.from), now);
             }
             return;
         }
@@ -163,7 +172,11 @@ impl Gossip {
     }
 
     /// Announce ourselves alive with an incarnation above the accusation's.
-    pub(crate) fn refute(&mut self, accused: u32) {
+    /// With Lifeguard the refutation also leaves at once, to the accuser
+    /// (whose timer started first) and a gossip round's worth of members:
+    /// it races every suspicion timer in the pool, and a struggling node's
+    /// next gossip tick may come late.
+    pub(crate) fn refute(&mut self, accused: u32, accuser: Option<&str>, now: Now) {
         let i = self.me_idx();
         let cur = self.nodes.at(i).member.incarnation;
         let mut inc = cur.wrapping_add(1);
@@ -171,11 +184,24 @@ impl Gossip {
             inc = accused.wrapping_add(1);
         }
         self.nodes.at_mut(i).member.incarnation = inc;
+        self.metrics.refutations += 1;
         if self.cfg.lifeguard {
             // Having to refute is a sign we may be the slow one.
             self.awareness.apply_delta(1);
         }
         self.broadcast_self_alive();
+        if !self.cfg.lifeguard {
+            return;
+        }
+        let to = accuser
+            .filter(|a| !self.is_me(a))
+            .and_then(|a| self.nodes.get(a))
+            .filter(|e| e.state().is_live())
+            .map(|e| e.member.addr);
+        if let Some(addr) = to {
+            self.send(addr, &[]);
+        }
+        self.gossip_round(now);
     }
 
     /// Suspicions whose time ran out become deaths.
@@ -190,6 +216,7 @@ impl Gossip {
             let Some(s) = self.suspicions.remove(&name) else { continue };
             let Some(e) = self.nodes.get(&name) else { continue };
             if e.state() == NodeState::Suspect && e.member.incarnation == s.incarnation {
+                self.metrics.suspicions_expired += 1;
                 let from = self.cfg.name.clone();
                 self.dead_node(Accusation { node: name, incarnation: s.incarnation, from }, now);
             }

@@ -130,6 +130,10 @@ pub trait Backend {
     fn coordinates(&self, _wan: bool) -> Vec<(String, Coord)> {
         Vec::new()
     }
+    /// `PUT /v1/coordinate/update`.
+    async fn update_coordinate(&self, _node: String, _coord: Coord) -> Result<(), BackendError> {
+        Err(BackendError::Internal("coordinates are not kept by this agent".into()))
+    }
     /// `/v1/operator/keyring`: the operation on every pool, one response per pool.
     async fn keyring(&self, _op: ballast_keyring::KeyOp, _local_only: bool) -> Result<Vec<ballast_keyring::KeyringResponse>, BackendError> {
         Err(BackendError::Internal("gossip is not running on this agent".into()))
@@ -206,8 +210,8 @@ pub struct Member {
 }
 
 /// A Vivaldi coordinate, JSON as Consul's `coordinate.Coordinate`.
-#[derive(Debug, Clone, PartialEq, Serialize, Default)]
-#[serde(rename_all = "PascalCase")]
+#[derive(Debug, Clone, PartialEq, Serialize, serde::Deserialize, Default)]
+#[serde(rename_all = "PascalCase", default)]
 pub struct Coord {
     pub vec: Vec<f64>,
     pub error: f64,

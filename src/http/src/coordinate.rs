@@ -1,4 +1,5 @@
-//! `/v1/coordinate/datacenters`, `/v1/coordinate/nodes`, `/v1/coordinate/node/<node>`
+//! `/v1/coordinate/datacenters`, `/v1/coordinate/nodes`, `/v1/coordinate/node/<node>`,
+//! `PUT /v1/coordinate/update`
 //! (agent/coordinate_endpoint.go). The coordinates are those this server's gossip pools
 //! measured (its own and each member's last ack), not a Raft-replicated table: every
 //! server answers from what it saw. Reads carry Consul's query meta headers; they do not
@@ -85,4 +86,32 @@ pub(crate) fn node<B: Backend>(call: Call<'_, B>) -> Response {
         coords.iter().filter(|(n, _)| *n == name).map(|(n, c)| CoordinateEntry { node: n, segment: "", coord: c }).collect();
     let resp = if entries.is_empty() { Response::empty(404) } else { call.json(200, &entries) };
     with_meta(&call, &opts, resp)
+}
+
+#[derive(serde::Deserialize, Default)]
+#[serde(rename_all = "PascalCase", default)]
+struct CoordinateUpdate {
+    node: String,
+    #[allow(dead_code)] // accepted as Consul does; ballast has no network segments
+    segment: String,
+    coord: Option<Coord>,
+}
+
+/// `PUT /v1/coordinate/update` with `{"Node", "Segment", "Coord"}`: 200 with an empty body.
+pub(crate) async fn update<B: Backend>(call: Call<'_, B>) -> Response {
+    let body = match &call.req.body {
+        crate::server::Body::Complete(b) => b.as_slice(),
+        crate::server::Body::TooLarge { .. } => return Response::text(413, "Request body too large"),
+    };
+    let args: CoordinateUpdate = match serde_json::from_slice(body) {
+        Ok(a) => a,
+        Err(e) => return Response::text(400, format!("Request decode failed: {e}")),
+    };
+    let Some(coord) = args.coord else {
+        return Response::text(500, "rejected bad coordinate");
+    };
+    match call.ctx.backend.update_coordinate(args.node, coord).await {
+        Ok(()) => Response::empty(200),
+        Err(e) => crate::write::backend_error(&e),
+    }
 }

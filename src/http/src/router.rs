@@ -28,6 +28,7 @@ pub(crate) enum Endpoint {
     CoordinateDatacenters,
     CoordinateNodes,
     CoordinateNode,
+    CoordinateUpdate,
 }
 
 impl Endpoint {
@@ -57,6 +58,7 @@ const ROUTES: &[(&str, &[&str], Endpoint)] = &[
     ("/v1/coordinate/datacenters", &["GET"], Endpoint::CoordinateDatacenters),
     ("/v1/coordinate/nodes", &["GET"], Endpoint::CoordinateNodes),
     ("/v1/coordinate/node/", &["GET"], Endpoint::CoordinateNode),
+    ("/v1/coordinate/update", &["PUT"], Endpoint::CoordinateUpdate),
     (
         "/v1/operator/raft/configuration",
         &["GET"],
@@ -165,6 +167,7 @@ async fn wrapped<B: Backend>(
         Endpoint::CoordinateDatacenters => crate::coordinate::datacenters(call),
         Endpoint::CoordinateNodes => crate::coordinate::nodes(call),
         Endpoint::CoordinateNode => crate::coordinate::node(call),
+        Endpoint::CoordinateUpdate => crate::coordinate::update(call).await,
     }
 }
 

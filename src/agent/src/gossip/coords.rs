@@ -21,16 +21,19 @@ pub fn to_json(c: &Coordinate) -> ballast_http::Coord {
     ballast_http::Coord { vec: c.vec.clone(), error: c.error, adjustment: c.adjustment, height: c.height }
 }
 
-/// Hooks the pool's events: coordinates here, keyring queries in `keyring_ops`.
-pub fn attach(pool: &Rc<Pool>) {
-    let Ok(client) = Client::new(Config::default()) else { return };
+/// Hooks the pool's events: coordinates here, keyring queries in `keyring_ops`. Returns
+/// the pool's coordinate state (for `PUT /v1/coordinate/update`).
+pub fn attach(pool: &Rc<Pool>) -> Rc<RefCell<CoordState>> {
+    let client = Client::new(Config::default()).expect("the default Vivaldi config is valid");
     let state = Rc::new(RefCell::new(CoordState { client, others: HashMap::new() }));
+    let hooked = state.clone();
     set_payload(pool, &state.borrow().client.get_coordinate());
     publish(pool, &state.borrow());
+    let state_for_hook = hooked;
     pool.set_on_event(Box::new(move |pool, ev| match ev {
         Event::PingComplete { node, rtt, payload } => {
             let Ok(theirs) = wire::decode(&payload) else { return };
-            let mut st = state.borrow_mut();
+            let mut st = state_for_hook.borrow_mut();
             match st.client.update(&node, &theirs, rtt) {
                 Ok(mine) => {
                     st.others.insert(node, theirs);
@@ -41,7 +44,7 @@ pub fn attach(pool: &Rc<Pool>) {
             }
         }
         Event::Reap(m) => {
-            let mut st = state.borrow_mut();
+            let mut st = state_for_hook.borrow_mut();
             st.client.forget_node(&m.name);
             st.others.remove(&m.name);
             publish(pool, &st);
@@ -49,6 +52,28 @@ pub fn attach(pool: &Rc<Pool>) {
         Event::Query { id, from, name, payload } => keyring_ops::on_query(pool, id, &from, &name, &payload),
         _ => {}
     }));
+    state
+}
+
+/// `PUT /v1/coordinate/update`: a coordinate an agent reports for a node of this pool.
+/// As Consul's catalog does, a node this pool does not know is skipped without an error;
+/// a coordinate that is not valid or has other dimensions is refused.
+pub fn update(pool: &Rc<Pool>, state: &Rc<RefCell<CoordState>>, node: &str, coord: Coordinate) -> Result<(), String> {
+    let mine = state.borrow().client.get_coordinate();
+    if !coord.is_valid() || !coord.is_compatible_with(&mine) {
+        return Err("rejected bad coordinate".into());
+    }
+    if pool.core().member(node).is_none() {
+        return Ok(());
+    }
+    let mut st = state.borrow_mut();
+    if node == pool.core().config().name {
+        st.client.set_coordinate(&coord).map_err(|e| e.to_string())?;
+    } else {
+        st.others.insert(node.to_string(), coord);
+    }
+    publish(pool, &st);
+    Ok(())
 }
 
 fn set_payload(pool: &Rc<Pool>, mine: &Coordinate) {

@@ -56,6 +56,7 @@ pub struct GossipSetup {
 
 pub struct GossipAgent {
     pub lan: Rc<Pool>,
+    lan_coords: Rc<std::cell::RefCell<coords::CoordState>>,
     pub wan: Option<Rc<Pool>>,
     pub datacenter: String,
     shutdown: ShutdownFlag,
@@ -63,12 +64,12 @@ pub struct GossipAgent {
 
 impl GossipAgent {
     pub fn start(setup: GossipSetup, view: Arc<MembersView>, shutdown: ShutdownFlag) -> Result<Rc<GossipAgent>, String> {
-        let lan = start_pool(PoolKind::Lan, &setup.lan, view.clone(), shutdown.clone())?;
+        let (lan, lan_coords) = start_pool(PoolKind::Lan, &setup.lan, view.clone(), shutdown.clone())?;
         let wan = match &setup.wan {
-            Some(w) => Some(start_pool(PoolKind::Wan, w, view.clone(), shutdown.clone())?),
+            Some(w) => Some(start_pool(PoolKind::Wan, w, view.clone(), shutdown.clone())?.0),
             None => None,
         };
-        let agent = Rc::new(GossipAgent { lan, wan, datacenter: setup.datacenter.clone(), shutdown });
+        let agent = Rc::new(GossipAgent { lan, lan_coords, wan, datacenter: setup.datacenter.clone(), shutdown });
         if agent.wan.is_some() {
             glommio::spawn_local(agent.clone().flood_wan()).detach();
         }
@@ -176,6 +177,11 @@ impl GossipAgent {
         }
     }
 
+    /// `PUT /v1/coordinate/update` for a LAN node.
+    pub fn update_coordinate(&self, node: &str, coord: ballast_coordinate::Coordinate) -> Result<(), String> {
+        coords::update(&self.lan, &self.lan_coords, node, coord)
+    }
+
     async fn join_at_start(self: Rc<Self>, kind: PoolKind, setup: PoolSetup) {
         let wan = kind == PoolKind::Wan;
         if !setup.start_join.is_empty() {
@@ -201,7 +207,7 @@ impl GossipAgent {
                 Err(e) => {
                     if setup.retry_max > 0 && attempt >= setup.retry_max {
                         tracing::error!(pool = kind.label(), "agent: max join retry exhausted, exiting: {e}");
-                        self.shutdown.trigger();
+                        self.shutdown.fail();
                         return;
                     }
                     tracing::warn!(pool = kind.label(), attempt, "agent: Join cluster failed, will retry in {:?}: {e}", setup.retry_interval);
@@ -212,7 +218,9 @@ impl GossipAgent {
     }
 }
 
-fn start_pool(kind: PoolKind, s: &PoolSetup, view: Arc<MembersView>, shutdown: ShutdownFlag) -> Result<Rc<Pool>, String> {
+type PoolAndCoords = (Rc<Pool>, Rc<std::cell::RefCell<coords::CoordState>>);
+
+fn start_pool(kind: PoolKind, s: &PoolSetup, view: Arc<MembersView>, shutdown: ShutdownFlag) -> Result<PoolAndCoords, String> {
     let mut cfg = match kind {
         PoolKind::Lan => Config::lan(&s.name, s.advertise),
         PoolKind::Wan => Config::wan(&s.name, s.advertise),
@@ -242,7 +250,7 @@ fn start_pool(kind: PoolKind, s: &PoolSetup, view: Arc<MembersView>, shutdown: S
     // Room for the sealing (version, nonce, tag) or the plain marker in one datagram.
     cfg.packet_budget = cfg.packet_budget.saturating_sub(ballast_keyring::OVERHEAD + 1);
     let pool = Pool::start(kind, cfg, s.bind, s.keyring.clone(), s.keyring_path.clone(), view, shutdown)?;
-    coords::attach(&pool);
+    let coords = coords::attach(&pool);
     tracing::info!(
         pool = kind.label(),
         bind = %s.bind,
@@ -251,7 +259,7 @@ fn start_pool(kind: PoolKind, s: &PoolSetup, view: Arc<MembersView>, shutdown: S
         "serf: {} pool listening (udp and tcp)",
         kind.label().to_uppercase()
     );
-    Ok(pool)
+    Ok((pool, coords))
 }
 
 fn multierror(errors: &[String]) -> String {

@@ -39,5 +39,6 @@ async fn run(agent: &Rc<GossipAgent>, op: GossipOp) -> Result<GossipReply, Strin
         }
         GossipOp::ForceLeave { node, prune, wan } => agent.force_leave(&node, prune, wan).map(|_| GossipReply::Done),
         GossipOp::Keyring { op, local_only } => agent.keyring(op, local_only).await.map(GossipReply::Keyring),
+        GossipOp::CoordinateUpdate { node, coord } => agent.update_coordinate(&node, coord).map(|_| GossipReply::Done),
     }
 }

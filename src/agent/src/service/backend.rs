@@ -210,6 +210,11 @@ impl Backend for ServiceBackend {
         self.members.coords(wan).as_ref().clone()
     }
 
+    async fn update_coordinate(&self, node: String, coord: ballast_http::Coord) -> Result<(), BackendError> {
+        let coord = ballast_coordinate::Coordinate { vec: coord.vec, error: coord.error, adjustment: coord.adjustment, height: coord.height };
+        self.gossip(GossipOp::CoordinateUpdate { node, coord }).await.map(|_| ())
+    }
+
     fn forwards_to_servers(&self) -> bool {
         self.forwarder.is_some()
     }

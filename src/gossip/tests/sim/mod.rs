@@ -9,10 +9,14 @@
 //! replies leave late and it reads acks late. Like such a process, when it
 //! finally gets to an input it first runs the timers that expired meanwhile
 //! (so an ack that waited in its queue past the probe deadline is too late).
+//! A slow node may also be descheduled for a while (`Starvation`), and its
+//! receive queue is bounded like a socket buffer.
 //!
 //! Seeds: every run prints its seed; set GOSSIP_SEED to replay one.
 
 #![allow(dead_code)]
+
+pub mod diag;
 
 use std::cmp::Ordering;
 use std::collections::{BinaryHeap, HashMap, VecDeque};
@@ -62,25 +66,37 @@ impl Net {
 }
 
 /// Service time model: `base + per_kib * size` per input, times the node's
-/// slowness. A slow node is also a starved process: after an input it is,
-/// with probability `stall_chance`, descheduled for an exponentially
-/// distributed time in 0..2*`stall_mean` (run-queue / throttling delay).
+/// slowness. A slow node is also a CPU-starved process: see `Starvation`.
 #[derive(Clone, Copy, Debug)]
 pub struct Cost {
     pub base: Duration,
     pub per_kib: Duration,
-    pub stall_chance: f64,
-    pub stall_mean: Duration,
+    pub starvation: Option<Starvation>,
+}
+
+/// How a slow node loses the CPU besides working 10x slower: descheduling
+/// episodes (run-queue waits, cgroup throttling, reclaim) arrive as a
+/// Poisson process in wall time, `gap` apart on average, each lasting `len`.
+/// Wall time, not per input, so a node's stall time does not grow with the
+/// traffic the protocol sends it. A stall delays whatever the node is doing
+/// or about to do; one that ends while the node is idle costs nothing.
+#[derive(Clone, Copy, Debug)]
+pub struct Starvation {
+    pub gap: Duration,
+    pub len: StallLen,
+}
+
+#[derive(Clone, Copy, Debug)]
+pub enum StallLen {
+    /// Exponential with this mean, cut at `cap`.
+    Exp { mean: Duration, cap: Duration },
+    /// Uniform in 0..max.
+    Uniform { max: Duration },
 }
 
 impl Cost {
     pub fn default_model() -> Cost {
-        Cost {
-            base: Duration::from_micros(200),
-            per_kib: Duration::from_micros(800),
-            stall_chance: 0.0,
-            stall_mean: Duration::ZERO,
-        }
+        Cost { base: Duration::from_micros(200), per_kib: Duration::from_micros(800), starvation: None }
     }
 }
 
@@ -145,12 +161,53 @@ pub struct SimNode {
     pub slow: u32,
     /// Incremented on crash/restart so in-flight inputs to the old process vanish.
     gen: u32,
-    queue: VecDeque<Input>,
+    /// Waiting inputs with the time each arrived.
+    queue: VecDeque<(Input, Duration)>,
     current: Option<Input>,
     timer_gen: u64,
     timer_at: Option<Duration>,
     tick_queued: bool,
     pub dropped: u64,
+    pub stats: NodeStats,
+    /// The current or next stall of a slow node: [start, end).
+    stall: (Duration, Duration),
+}
+
+/// Where a node's time went, and what happened to it (for diagnosis).
+#[derive(Clone, Default, Debug)]
+pub struct NodeStats {
+    pub inputs: u64,
+    /// Service time spent working (size-proportional cost times slowness).
+    pub busy: Duration,
+    /// Time descheduled (the starved-process stalls).
+    pub stalled: Duration,
+    pub stalls: u64,
+    pub longest_stall: Duration,
+    /// Time inputs waited in the queue before service started.
+    pub waited: Duration,
+    pub longest_wait: Duration,
+    pub max_queue: usize,
+    /// When this node refuted accusations about itself (watched nodes only).
+    pub refuted_at: Vec<Duration>,
+    pub refutations_seen: u64,
+}
+
+/// The state of a watched member at the moment someone declared it failed.
+#[derive(Clone, Debug)]
+pub struct FailureNote {
+    pub at: Duration,
+    pub observer: usize,
+    pub subject: usize,
+    /// The incarnation the observer declared dead.
+    pub declared_inc: u32,
+    /// The subject's own incarnation then (higher: it had refuted in time
+    /// but the refutation had not reached the observer).
+    pub own_inc: u32,
+    pub since_last_refute: Option<Duration>,
+    pub queue_len: usize,
+    /// How long the oldest waiting input of the subject had waited.
+    pub oldest_wait: Duration,
+    pub stalled: bool,
 }
 
 #[derive(Clone)]
@@ -169,6 +226,9 @@ pub struct Sim {
     pub auto_respond: bool,
     pub packets_sent: u64,
     pub inputs_processed: u64,
+    /// Nodes whose false failures are recorded in `failure_notes`.
+    watched: Vec<bool>,
+    pub failure_notes: Vec<FailureNote>,
 }
 
 impl Sim {
@@ -186,6 +246,8 @@ impl Sim {
             auto_respond: false,
             packets_sent: 0,
             inputs_processed: 0,
+            watched: Vec::new(),
+            failure_notes: Vec::new(),
         }
     }
 
@@ -215,7 +277,10 @@ impl Sim {
             timer_at: None,
             tick_queued: false,
             dropped: 0,
+            stats: NodeStats::default(),
+            stall: (Duration::ZERO, Duration::ZERO),
         });
+        self.watched.push(false);
         self.by_addr.insert(addr, i);
         self.arm_timer(i);
         i
@@ -267,6 +332,57 @@ impl Sim {
 
     pub fn set_slow(&mut self, i: usize, factor: u32) {
         self.nodes[i].slow = factor.max(1);
+        self.nodes[i].stall = (self.now, self.now);
+    }
+
+    /// Record refutations of node `i` and a `FailureNote` whenever anyone
+    /// declares it failed.
+    pub fn watch(&mut self, i: usize) {
+        self.watched[i] = true;
+        if let Some(g) = self.nodes[i].g.as_ref() {
+            self.nodes[i].stats.refutations_seen = g.metrics().refutations;
+        }
+    }
+
+    /// Up healthy-speed nodes whose view of node `i` is older than its own
+    /// incarnation (its latest refutation has not reached them yet).
+    pub fn stale_views(&self, i: usize) -> usize {
+        let Some(g) = self.gossip(i) else { return 0 };
+        let name = &g.config().name;
+        let own = g.member(name).map_or(0, |m| m.incarnation);
+        (0..self.nodes.len())
+            .filter(|&j| j != i && self.nodes[j].slow == 1)
+            .filter_map(|j| self.gossip(j))
+            .filter(|o| o.member(name).map_or(true, |m| ballast_gossip::incarnation_newer(own, m.incarnation)))
+            .count()
+    }
+
+    /// Reset every node's counters (after the pool formed).
+    pub fn reset_stats(&mut self) {
+        for n in &mut self.nodes {
+            n.stats = NodeStats::default();
+        }
+        self.failure_notes.clear();
+    }
+
+    fn note_failure(&mut self, observer: usize, m: &ballast_gossip::Member) {
+        let Some(&j) = self.by_addr.get(&m.addr) else { return };
+        if !self.watched[j] {
+            return;
+        }
+        let n = &self.nodes[j];
+        let own_inc = n.g.as_ref().and_then(|g| g.member(&m.name)).map_or(0, |me| me.incarnation);
+        self.failure_notes.push(FailureNote {
+            at: self.now,
+            observer,
+            subject: j,
+            declared_inc: m.incarnation,
+            own_inc,
+            since_last_refute: n.stats.refuted_at.last().map(|&t| self.now - t),
+            queue_len: n.queue.len(),
+            oldest_wait: n.queue.front().map_or(Duration::ZERO, |(_, t)| self.now - *t),
+            stalled: n.stall.0 <= self.now && self.now < n.stall.1,
+        });
     }
 
     pub fn partition(&mut self, groups: Vec<u32>) {
@@ -320,7 +436,8 @@ impl Sim {
             n.dropped += 1;
             return;
         }
-        n.queue.push_back(input);
+        n.queue.push_back((input, self.now));
+        n.stats.max_queue = n.stats.max_queue.max(n.queue.len());
         if n.current.is_none() {
             self.start_next(i);
         }
@@ -329,17 +446,51 @@ impl Sim {
     fn start_next(&mut self, i: usize) {
         let cost = self.cost;
         let slow = self.nodes[i].slow;
-        let Some(input) = self.nodes[i].queue.pop_front() else { return };
+        let Some((input, arrived)) = self.nodes[i].queue.pop_front() else { return };
         let kib = input.size() as f64 / 1024.0;
-        let mut service = (cost.base + cost.per_kib.mul_f64(kib)) * slow;
-        if slow > 1 && cost.stall_chance > 0.0 && self.rng.gen_bool(cost.stall_chance) {
-            // Bounded (0..2*mean): a starved process, not a hung one.
-            let u: f64 = self.rng.gen_range(0.0..2.0);
-            service += cost.stall_mean.mul_f64(u);
-        }
+        let service = (cost.base + cost.per_kib.mul_f64(kib)) * slow;
+        let now = self.now;
+        let done = if slow > 1 { self.starved_finish(i, now, service) } else { now + service };
+        let st = &mut self.nodes[i].stats;
+        st.inputs += 1;
+        st.busy += service;
+        st.waited += now - arrived;
+        st.longest_wait = st.longest_wait.max(now - arrived);
         self.nodes[i].current = Some(input);
-        let at = self.now + service;
-        self.push(at, Ev::Done { node: i });
+        self.push(done, Ev::Done { node: i });
+    }
+
+    /// When node `i`, starting `work` at `start`, finishes it through its stalls.
+    fn starved_finish(&mut self, i: usize, start: Duration, work: Duration) -> Duration {
+        let Some(starve) = self.cost.starvation else { return start + work };
+        let (mut t, mut left) = (start, work);
+        loop {
+            let (s, e) = self.nodes[i].stall;
+            if e <= t {
+                self.next_stall(i, starve);
+            } else if s <= t {
+                t = e; // descheduled: wait it out
+            } else if t + left <= s {
+                return t + left;
+            } else {
+                left -= s - t; // preempted at s, resumes at e
+                t = e;
+            }
+        }
+    }
+
+    fn next_stall(&mut self, i: usize, starve: Starvation) {
+        let exp = |rng: &mut StdRng, mean: Duration| mean.mul_f64(-(1.0 - rng.gen::<f64>()).ln());
+        let start = self.nodes[i].stall.1 + exp(&mut self.rng, starve.gap);
+        let len = match starve.len {
+            StallLen::Exp { mean, cap } => exp(&mut self.rng, mean).min(cap),
+            StallLen::Uniform { max } => max.mul_f64(self.rng.gen::<f64>()),
+        };
+        self.nodes[i].stall = (start, start + len);
+        let st = &mut self.nodes[i].stats;
+        st.stalls += 1;
+        st.stalled += len;
+        st.longest_stall = st.longest_stall.max(len);
     }
 
     /// Route node `i`'s outputs; events go to `on_event`.
@@ -368,6 +519,9 @@ impl Sim {
                     self.push(at, Ev::Arrive { node: j, input: Input::Packet { from, bytes }, gen });
                 }
                 Output::Event(e) => {
+                    if let Event::Failed(m) = &e {
+                        self.note_failure(i, m);
+                    }
                     if let Event::Query { id, name, .. } = &e {
                         if self.auto_respond {
                             queries.push((*id, name.clone()));
@@ -426,6 +580,14 @@ impl Sim {
             }
         }
         self.flush(i, on_event);
+        if self.watched[i] {
+            let r = self.nodes[i].g.as_ref().map_or(0, |g| g.metrics().refutations);
+            let st = &mut self.nodes[i].stats;
+            if r > st.refutations_seen {
+                st.refutations_seen = r;
+                st.refuted_at.push(now);
+            }
+        }
         if let Some((to, bytes)) = reply {
             self.stream(i, to, Input::PushPullReply { from: i, bytes });
         }
