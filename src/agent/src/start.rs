@@ -119,38 +119,7 @@ fn run_agent(cfg: RuntimeConfig) -> Result<(), String> {
         client: false,
         source_ip: Some(cfg.bind_addr).filter(|ip| !ip.is_unspecified()),
     };
-    let spec = ShardSpec {
-        placement: placement(&cfg.placement),
-        service_shards: cfg.service_shards,
-        name_prefix: "ballast".into(),
-        // Sized above a shard's in-flight bound so replies are never refused.
-        request_queue_capacity: MAX_IN_FLIGHT * 2,
-        event_queue_capacity: MAX_IN_FLIGHT * 2 + 64,
-        ..ShardSpec::default()
-    };
-    let set = ShardSet::start::<ToControl, ToService, _, _, _, _>(
-        spec,
-        move |ctx| async move {
-            let mut to_services = Vec::new();
-            let mut from_services = Vec::new();
-            for link in ctx.links {
-                to_services.push(link.events);
-                from_services.push(link.requests);
-            }
-            run_control(control_setup, to_services, from_services).await.map_err(Into::into)
-        },
-        move |ctx| {
-            let setup = ServiceSetup { shard: ctx.index, ..service_template.clone() };
-            async move { run_service(setup, ctx.requests, ctx.events).await.map_err(Into::into) }
-        },
-    )
-    .map_err(|e| format!("starting shards: {e}"))?;
-    set.join().map_err(|e| e.to_string())?;
-    if shutdown.failed() {
-        return Err("agent stopped: could not join the cluster (retry_join attempts exhausted)".into());
-    }
-    tracing::info!("ballast agent stopped");
-    Ok(())
+    run_shards(&cfg, ControlRole::Server(control_setup), service_template, &shutdown)
 }
 
 /// A client agent: the LAN pool on the control shard, the HTTP API on the service shards
@@ -174,10 +143,23 @@ fn run_client(cfg: RuntimeConfig, identity: Arc<Identity>, members: Arc<MembersV
         client: true,
         source_ip: Some(cfg.bind_addr).filter(|ip| !ip.is_unspecified()),
     };
+    run_shards(&cfg, ControlRole::Client(client_setup), service_template, &shutdown)
+}
+
+/// What the control shard runs: Raft and gossip on a server, gossip only on a client.
+enum ControlRole {
+    Server(ControlSetup),
+    Client(ClientSetup),
+}
+
+/// Starts the control shard and the service shards, waits for them to stop, and turns a
+/// shutdown for a reason into an error (a non-zero exit).
+fn run_shards(cfg: &RuntimeConfig, role: ControlRole, service_template: ServiceSetup, shutdown: &ShutdownFlag) -> Result<(), String> {
     let spec = ShardSpec {
         placement: placement(&cfg.placement),
         service_shards: cfg.service_shards,
         name_prefix: "ballast".into(),
+        // Sized above a shard's in-flight bound so replies are never refused.
         request_queue_capacity: MAX_IN_FLIGHT * 2,
         event_queue_capacity: MAX_IN_FLIGHT * 2 + 64,
         ..ShardSpec::default()
@@ -191,7 +173,11 @@ fn run_client(cfg: RuntimeConfig, identity: Arc<Identity>, members: Arc<MembersV
                 to_services.push(link.events);
                 from_services.push(link.requests);
             }
-            run_client_control(client_setup, to_services, from_services).await.map_err(Into::into)
+            let result = match role {
+                ControlRole::Server(setup) => run_control(setup, to_services, from_services).await,
+                ControlRole::Client(setup) => run_client_control(setup, to_services, from_services).await,
+            };
+            result.map_err(Into::into)
         },
         move |ctx| {
             let setup = ServiceSetup { shard: ctx.index, ..service_template.clone() };

@@ -134,6 +134,17 @@ pub fn report(tag: &str, sim: &Sim, watched: &[usize], spreads: &[Spread], elaps
         println!("[{tag}] episodes {k}: {eps} ({obs} observer declarations)");
     }
     let refuted = notes.iter().filter(|f| f.own_inc > f.declared_inc).count();
+    for f in &sim.other_failures {
+        println!(
+            "[{tag}] unwatched {} declared failed at {:?} by {} ({}, local health {}, {} inputs queued)",
+            name_of(f.subject),
+            f.at,
+            name_of(f.observer),
+            if f.observer_slow { "slow" } else { "healthy-speed" },
+            f.observer_health,
+            f.observer_queue
+        );
+    }
     stall_pct.sort_by(|a, b| a.partial_cmp(b).expect("finite"));
     waits.sort();
     spread_all.sort();

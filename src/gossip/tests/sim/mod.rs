@@ -192,6 +192,18 @@ pub struct NodeStats {
     pub refutations_seen: u64,
 }
 
+/// Who declared an unwatched member failed, and in what state.
+#[derive(Clone, Debug)]
+pub struct OtherFailure {
+    pub at: Duration,
+    pub observer: usize,
+    pub subject: usize,
+    pub observer_slow: bool,
+    /// The observer's Lifeguard local health score then.
+    pub observer_health: u32,
+    pub observer_queue: usize,
+}
+
 /// The state of a watched member at the moment someone declared it failed.
 #[derive(Clone, Debug)]
 pub struct FailureNote {
@@ -229,6 +241,8 @@ pub struct Sim {
     /// Nodes whose false failures are recorded in `failure_notes`.
     watched: Vec<bool>,
     pub failure_notes: Vec<FailureNote>,
+    /// Failures declared about members not watched (healthy-speed ones).
+    pub other_failures: Vec<OtherFailure>,
 }
 
 impl Sim {
@@ -248,6 +262,7 @@ impl Sim {
             inputs_processed: 0,
             watched: Vec::new(),
             failure_notes: Vec::new(),
+            other_failures: Vec::new(),
         }
     }
 
@@ -363,11 +378,21 @@ impl Sim {
             n.stats = NodeStats::default();
         }
         self.failure_notes.clear();
+        self.other_failures.clear();
     }
 
     fn note_failure(&mut self, observer: usize, m: &ballast_gossip::Member) {
         let Some(&j) = self.by_addr.get(&m.addr) else { return };
         if !self.watched[j] {
+            let o = &self.nodes[observer];
+            self.other_failures.push(OtherFailure {
+                at: self.now,
+                observer,
+                subject: j,
+                observer_slow: o.slow > 1,
+                observer_health: o.g.as_ref().map_or(0, |g| g.local_health()),
+                observer_queue: o.queue.len(),
+            });
             return;
         }
         let n = &self.nodes[j];
