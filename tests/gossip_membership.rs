@@ -141,3 +141,36 @@ fn members_converge_fail_leave_prune_and_clients_forward() {
     assert!(c.wait_exit(c1, Duration::from_secs(30)).is_some(), "c1 did not stop after leave");
     wait(&c, "c1 marked left on every server", Duration::from_secs(30), |c| SERVERS.iter().all(|&i| status_of(c, i, "c1") == Some(3)));
 }
+
+/// The leader reconciles Raft with gossip as Consul's does: a live server removed with
+/// remove-peer comes back (it is still a member), and a server that leaves gracefully is
+/// taken out of the Raft configuration.
+#[test]
+fn raft_membership_follows_gossip() {
+    let mut c = Cluster::start_with(ClusterOpts::new(3));
+    let leader = c.wait_for_leader_among(&SERVERS, Duration::from_secs(30));
+    let victim = (leader + 1) % 3;
+    let id = c.servers[victim].node_id();
+    let voters = |c: &Cluster, i: usize| -> Option<Vec<String>> {
+        let j = c.get(i, "/v1/operator/raft/configuration").ok()?.json();
+        Some(j["Servers"].as_array()?.iter().filter(|s| s["Voter"] == true).map(|s| s["ID"].as_str().unwrap_or("").to_string()).collect())
+    };
+    let r = c.req(leader, "DELETE", &format!("/v1/operator/raft/peer?id={id}"), b"", Duration::from_secs(10)).unwrap();
+    assert_eq!(r.status, 200, "{}", r.text());
+    wait(&c, "removed live server is a voter again", Duration::from_secs(30), |c| {
+        voters(c, leader).is_some_and(|v| v.len() == 3 && v.contains(&id))
+    });
+
+    let (code, out, err) = cli(&c, victim, &["leave"]);
+    assert_eq!(code, 0, "{out}{err}");
+    assert!(c.wait_exit(victim, Duration::from_secs(30)).is_some(), "server did not stop after leave");
+    let rest: Vec<usize> = SERVERS.iter().copied().filter(|&x| x != victim).collect();
+    let leader = c.wait_for_leader_among(&rest, Duration::from_secs(30));
+    wait(&c, "server that left is out of the Raft configuration", Duration::from_secs(30), |c| {
+        voters(c, leader).is_some_and(|v| v.len() == 2 && !v.contains(&id))
+    });
+    assert_eq!(status_of(&c, leader, &c.servers[victim].name.clone()), Some(3), "left in gossip");
+    // Still a working cluster of two.
+    let r = c.req(leader, "PUT", "/v1/kv/after-leave", b"x", Duration::from_secs(30)).unwrap();
+    assert_eq!((r.status, r.text()), (200, "true".to_string()));
+}

@@ -347,3 +347,27 @@ fn accusation_of_a_newer_incarnation_restarts_the_suspicion() {
     assert_eq!(g.member("b").unwrap().incarnation, 2);
     assert_eq!(g.metrics().suspicions_expired, 1);
 }
+
+#[test]
+fn stale_accusations_are_answered_with_the_newer_alive() {
+    let mut g = me();
+    feed(&mut g, &[alive("b", 2, 4), alive("c", 3, 1)], s(1));
+    // A refutation of ours the sender missed: it accuses us at 1, we are at 3.
+    feed(&mut g, &[Msg::Suspect(acc("me", 2, "c"))], s(1));
+    assert_eq!(g.member("me").unwrap().incarnation, 3);
+    packets(&mut g);
+    // addr(200) still accuses b at 3 and us at 1, in one datagram.
+    feed(&mut g, &[Msg::Suspect(acc("b", 3, "c")), Msg::Dead(acc("me", 1, "c"))], s(2));
+    let out = packets(&mut g);
+    let to_sender: Vec<&Vec<Msg>> = out.iter().filter(|(to, _)| *to == addr(200)).map(|(_, m)| m).collect();
+    assert_eq!(to_sender.len(), 1, "one datagram answers the whole packet: {out:?}");
+    assert!(carries_alive(to_sender[0], "b", 4) && carries_alive(to_sender[0], "me", 3));
+    assert_eq!(g.member("me").unwrap().incarnation, 3, "no refutation for stale news");
+    assert_eq!(g.metrics().suspicions_started, 0);
+    // Current accusations are not stale: b is suspected, nothing goes back.
+    feed(&mut g, &[Msg::Suspect(acc("b", 4, "c"))], s(3));
+    assert!(packets(&mut g).iter().all(|(to, m)| *to != addr(200) || !carries_alive(m, "b", 4)));
+    // Nor do we correct from a suspect view of our own.
+    feed(&mut g, &[Msg::Suspect(acc("b", 2, "c"))], s(4));
+    assert!(packets(&mut g).iter().all(|(to, _)| *to != addr(200)));
+}

@@ -4,17 +4,61 @@ use std::net::SocketAddr;
 
 use crate::broadcast::Key;
 use crate::core::Gossip;
+use crate::nodes::NodeState;
+use crate::serial::incarnation_newer;
 use crate::types::{DecodeError, Now};
-use crate::wire::{self, Msg};
+use crate::wire::{self, Accusation, Alive, Msg};
 
 impl Gossip {
     /// A UDP datagram arrived (already decrypted). Bad bytes: an error, no change.
     pub fn handle_packet(&mut self, from: SocketAddr, bytes: &[u8], now: Now) -> Result<(), DecodeError> {
         let msgs = wire::decode_packet(bytes)?;
+        let mut corrections = Vec::new();
         for m in msgs {
+            if let Msg::Suspect(a) | Msg::Dead(a) = &m {
+                if let Some(c) = self.correction_for(a) {
+                    corrections.push(c);
+                }
+            }
             self.handle_msg(from, m, now);
         }
+        self.send_corrections(from, corrections);
         Ok(())
+    }
+
+    /// An accusation older than the incarnation we know a live member at
+    /// means its sender missed the member's refutation (gossip can miss a
+    /// member, and does not resend old news). Until it learns, the sender
+    /// runs a suspicion nobody else can end: the accused ignores stale
+    /// accusations, so the sender's timer declares a live member dead. The
+    /// answer is our newer alive, straight back to the sender.
+    fn correction_for(&self, a: &Accusation) -> Option<Msg> {
+        let e = self.nodes.get(&a.node)?;
+        if e.state() != NodeState::Alive || !incarnation_newer(e.member.incarnation, a.incarnation) {
+            return None;
+        }
+        let m = &e.member;
+        Some(Msg::Alive(Alive { node: m.name.clone(), addr: m.addr, incarnation: m.incarnation, tags: m.tags.clone() }))
+    }
+
+    /// Corrections for one datagram, in as few datagrams as fit the budget.
+    fn send_corrections(&mut self, to: SocketAddr, msgs: Vec<Msg>) {
+        if msgs.is_empty() || to == self.cfg.addr {
+            return;
+        }
+        let room = self.cfg.packet_budget.saturating_sub(1);
+        let mut batch = Vec::new();
+        let mut size = 0;
+        for m in msgs {
+            let len = wire::encode_msg(&m).len();
+            if !batch.is_empty() && size + len > room {
+                self.send(to, &std::mem::take(&mut batch));
+                size = 0;
+            }
+            size += len;
+            batch.push(m);
+        }
+        self.send(to, &batch);
     }
 
     fn handle_msg(&mut self, from: SocketAddr, m: Msg, now: Now) {

@@ -105,6 +105,19 @@ pub async fn run_discovery(ctl: Rc<RefCell<Control>>, notify: Rc<Notify>, setup:
                 }
             }
         }
+        if configured && ctl.borrow().is_leader() {
+            let alive = setup.members.servers();
+            let left: Vec<u64> = setup
+                .members
+                .members(false)
+                .iter()
+                .filter(|m| m.status == 3 && m.tags.get("role").map(String::as_str) == Some("consul"))
+                .filter(|m| m.tags.get("dc") == Some(&setup.datacenter))
+                .filter_map(|m| m.tags.get("id").map(|id| crate::lifecycle::raft_id_from_node_id(id)))
+                .collect();
+            ctl.borrow_mut().reconcile(&alive, &left);
+            notify.signal();
+        }
         if wants_join && ctl.borrow().is_leader() {
             let mut c = ctl.borrow_mut();
             let me = c.me.clone();

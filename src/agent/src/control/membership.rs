@@ -2,10 +2,11 @@
 //! as non-voters and are promoted once caught up (unless they are read replicas);
 //! operators remove servers and hand leadership over.
 use ballast_http::BackendError;
-use ballast_raft::{encode_conf, ConfState, EntryKind, Index, ServerInfo};
+use ballast_raft::{encode_conf, ConfState, EntryKind, Index, NodeId, ServerInfo};
 
 use super::proto::Response;
 use super::state::Control;
+use crate::gossip::KnownServer;
 use crate::messages::OperatorOp;
 
 impl Control {
@@ -87,6 +88,28 @@ impl Control {
         match self.propose_conf(next) {
             Ok(_) => Response::Done,
             Err(e) => Response::Error { code: e.status(), message: e.to_string() },
+        }
+    }
+
+    /// Consul's leader reconciliation with Serf, one change per call: a live server of this
+    /// datacenter that is missing from the configuration (say, removed with `remove-peer`
+    /// while it ran) is added back as a non-voter and promoted once caught up; a server
+    /// that left the LAN pool (graceful leave, or force-leave of a failed one) is removed.
+    pub fn reconcile(&mut self, alive: &[KnownServer], left: &[NodeId]) {
+        if !self.is_leader() {
+            return;
+        }
+        let conf = self.raft.status().conf;
+        let in_conf = |id: NodeId| conf.voters.contains(&id) || conf.learners.contains(&id);
+        if let Some(gone) = left.iter().copied().find(|id| *id != self.me.id && in_conf(*id)) {
+            let key = conf.servers.iter().find(|s| s.id == gone).map(|s| s.node_id.clone()).unwrap_or_default();
+            tracing::info!(node_id = %key, "removing a server that left the cluster from the Raft configuration");
+            let _ = self.operate(&OperatorOp::RemovePeer { by_id: true, key });
+            return;
+        }
+        if let Some(missing) = alive.iter().find(|s| s.info.id != self.me.id && !in_conf(s.info.id)) {
+            tracing::info!(node = %missing.info.node, "adding a live server that is missing from the Raft configuration");
+            let _ = self.join(missing.info.clone(), missing.read_replica);
         }
     }
 

@@ -136,13 +136,15 @@ pub fn report(tag: &str, sim: &Sim, watched: &[usize], spreads: &[Spread], elaps
     let refuted = notes.iter().filter(|f| f.own_inc > f.declared_inc).count();
     for f in &sim.other_failures {
         println!(
-            "[{tag}] unwatched {} declared failed at {:?} by {} ({}, local health {}, {} inputs queued)",
+            "[{tag}] unwatched {} declared failed at {:?} by {} ({}, local health {}, {} inputs queued); declared inc {}, own inc {}",
             name_of(f.subject),
             f.at,
             name_of(f.observer),
             if f.observer_slow { "slow" } else { "healthy-speed" },
             f.observer_health,
-            f.observer_queue
+            f.observer_queue,
+            f.declared_inc,
+            f.own_inc
         );
     }
     stall_pct.sort_by(|a, b| a.partial_cmp(b).expect("finite"));

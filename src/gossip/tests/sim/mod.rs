@@ -202,6 +202,8 @@ pub struct OtherFailure {
     /// The observer's Lifeguard local health score then.
     pub observer_health: u32,
     pub observer_queue: usize,
+    pub declared_inc: u32,
+    pub own_inc: u32,
 }
 
 /// The state of a watched member at the moment someone declared it failed.
@@ -392,6 +394,8 @@ impl Sim {
                 observer_slow: o.slow > 1,
                 observer_health: o.g.as_ref().map_or(0, |g| g.local_health()),
                 observer_queue: o.queue.len(),
+                declared_inc: m.incarnation,
+                own_inc: self.nodes[j].g.as_ref().and_then(|g| g.member(&m.name)).map_or(0, |me| me.incarnation),
             });
             return;
         }
