@@ -220,7 +220,9 @@ impl Cluster {
         let config_file = dir.path().join("fast-raft.json");
         std::fs::write(
             &config_file,
-            format!("{{\"performance\":{{\"raft_multiplier\":{}}}}}", opts.raft_multiplier),
+            // retry_interval 1s: servers started together must not wait Consul's 30 s for
+            // a second join attempt when the first found nobody up yet.
+            format!("{{\"performance\":{{\"raft_multiplier\":{}}},\"retry_interval\":\"1s\"}}", opts.raft_multiplier),
         )
         .unwrap();
         let mut servers = Vec::new();

@@ -64,8 +64,9 @@ const MAX_HEADERS: usize = 32;
 /// Parses a server's response at the start of `buf`: `Ok(None)` until the
 /// whole response (head and `Content-Length` body) is there, else the
 /// response and how many bytes it took. A response without a length, or
-/// with a body over `max_body`, is an error (the connection is dropped).
-pub fn decode_forwarded_response(buf: &[u8], max_body: usize) -> Result<Option<(Response, usize)>, String> {
+/// with a body over `max_body`, is an error (the connection is dropped). The answer to a
+/// HEAD request (`head_only`) has a length but no body.
+pub fn decode_forwarded_response(buf: &[u8], max_body: usize, head_only: bool) -> Result<Option<(Response, usize)>, String> {
     let mut headers = [httparse::EMPTY_HEADER; MAX_HEADERS];
     let mut parsed = httparse::Response::new(&mut headers);
     let head_len = match parsed.parse(buf) {
@@ -89,6 +90,12 @@ pub fn decode_forwarded_response(buf: &[u8], max_body: usize) -> Result<Option<(
     let length = length.ok_or("bad response from server: no Content-Length")?;
     if length > max_body {
         return Err(format!("response from server too large: {length} bytes"));
+    }
+    if head_only {
+        // No body follows a HEAD answer. (The client's own answer then says
+        // `Content-Length: 0` rather than the server's length: a known difference.)
+        resp.body = Vec::new();
+        return Ok(Some((resp, head_len)));
     }
     if buf.len() < head_len + length {
         return Ok(None);
@@ -136,15 +143,19 @@ mod tests {
         let mut wire = Vec::new();
         encode_response(&r, false, false, &mut wire);
         for cut in 0..wire.len() {
-            assert!(decode_forwarded_response(&wire[..cut], 1 << 20).unwrap().is_none());
+            assert!(decode_forwarded_response(&wire[..cut], 1 << 20, false).unwrap().is_none());
         }
-        let (back, used) = decode_forwarded_response(&wire, 1 << 20).unwrap().unwrap();
+        let (back, used) = decode_forwarded_response(&wire, 1 << 20, false).unwrap().unwrap();
         assert_eq!(used, wire.len());
         assert_eq!(back.status, 200);
         assert_eq!(back.body, b"[1]");
         assert_eq!(back.header("X-Consul-Index"), Some("42"));
         assert_eq!(back.header("Content-Type"), Some("application/json"));
-        assert!(decode_forwarded_response(&wire, 2).is_err());
+        assert!(decode_forwarded_response(&wire, 2, false).is_err());
+        let mut head = Vec::new();
+        encode_response(&r, false, true, &mut head);
+        let (h, used) = decode_forwarded_response(&head, 1 << 20, true).unwrap().unwrap();
+        assert_eq!((h.status, used, h.body.len()), (200, head.len(), 0));
     }
 
     #[test]
@@ -158,10 +169,10 @@ mod tests {
                     (seed >> 33) as u8
                 })
                 .collect();
-            let _ = decode_forwarded_response(&buf, 1 << 20);
+            let _ = decode_forwarded_response(&buf, 1 << 20, n % 2 == 0);
             let mut prefixed = b"HTTP/1.1 200 OK\r\nContent-Length: ".to_vec();
             prefixed.extend_from_slice(&buf);
-            let _ = decode_forwarded_response(&prefixed, 1 << 20);
+            let _ = decode_forwarded_response(&prefixed, 1 << 20, false);
         }
     }
 }

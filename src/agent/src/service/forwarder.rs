@@ -102,6 +102,7 @@ impl Forwarder {
     }
 
     async fn exchange(&self, addr: SocketAddr, bytes: &[u8], timeout: Duration, idempotent: bool) -> Result<Response, Failure> {
+        let head_only = bytes.starts_with(b"HEAD ");
         let reused = self.take_idle(addr);
         let (mut stream, guard, was_reused) = match reused {
             Some((s, g)) => (s, g, true),
@@ -117,7 +118,7 @@ impl Forwarder {
                 (s, guard, false)
             }
         };
-        let result = crate::deadline::within(timeout, round_trip(&mut stream, bytes)).await;
+        let result = crate::deadline::within(timeout, round_trip(&mut stream, bytes, head_only)).await;
         if let Some(Err((n, e))) = &result {
             tracing::debug!(server = %addr, reused = was_reused, read = n, "forwarded request failed: {e}");
         }
@@ -164,7 +165,7 @@ impl Forwarder {
 }
 
 /// Writes the request and reads one response; on error, how many bytes came back.
-async fn round_trip(stream: &mut TcpStream, bytes: &[u8]) -> Result<Response, (usize, String)> {
+async fn round_trip(stream: &mut TcpStream, bytes: &[u8], head_only: bool) -> Result<Response, (usize, String)> {
     stream.write_all(bytes).await.map_err(|e| (0, format!("write: {e}")))?;
     let mut buf = Vec::with_capacity(4096);
     let mut chunk = vec![0u8; 16 * 1024];
@@ -174,7 +175,7 @@ async fn round_trip(stream: &mut TcpStream, bytes: &[u8]) -> Result<Response, (u
             return Err((buf.len(), "connection closed by the server".into()));
         }
         buf.extend_from_slice(&chunk[..n]);
-        match decode_forwarded_response(&buf, MAX_RESPONSE_BYTES) {
+        match decode_forwarded_response(&buf, MAX_RESPONSE_BYTES, head_only) {
             Ok(Some((resp, used))) if used == buf.len() => return Ok(resp),
             Ok(Some(_)) => return Err((buf.len(), "unexpected bytes after the response".into())),
             Ok(None) => {}
