@@ -149,6 +149,13 @@ impl Backend for ServiceBackend {
     fn agent_info(&self) -> AgentInfo {
         let mut info = self.identity.agent_info(&self.view);
         info.coord = self.members.coord();
+        if !self.identity.server {
+            // A client has no Raft; Consul shows how many servers it knows instead.
+            info.stats.remove("raft");
+            let consul = info.stats.entry("consul".into()).or_default();
+            consul.remove("leader");
+            consul.insert("known_servers".into(), self.members.servers().len().to_string());
+        }
         if let Some(me) = self.members.members(false).iter().find(|m| m.name == self.identity.node_name) {
             info.member = me.clone();
         }
