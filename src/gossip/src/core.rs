@@ -59,6 +59,8 @@ pub struct Gossip {
     /// Broadcast ids of our leave intent and leave message, once `leave` ran.
     pub(crate) leave: Option<[u64; 2]>,
     pub(crate) metrics: Metrics,
+    /// Lifeguard: our own timers may not accuse anyone before this (see `tick`).
+    pub(crate) hold_accusations_until: Now,
 }
 
 impl Gossip {
@@ -94,6 +96,7 @@ impl Gossip {
             push_pull_targets: VecDeque::new(),
             leave: None,
             metrics: Metrics::default(),
+            hold_accusations_until: now,
             cfg,
         };
         let me = Member {

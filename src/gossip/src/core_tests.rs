@@ -246,6 +246,32 @@ fn packets_respect_the_budget() {
     assert!(seen > 0);
 }
 
+/// Tick at every deadline up to `until`, as a prompt driver does, with
+/// every peer answering our pings at once.
+fn run_to(g: &mut Gossip, until: Duration) {
+    loop {
+        let d = g.next_deadline();
+        if d > until {
+            break;
+        }
+        g.tick(d);
+        let mut acks = Vec::new();
+        while let Some(o) = g.poll_output() {
+            if let Output::Packet { bytes, .. } = o {
+                for m in wire::decode_packet(&bytes).unwrap() {
+                    if let Msg::Ping { seq, .. } = m {
+                        acks.push(Msg::Ack { seq, payload: vec![] });
+                    }
+                }
+            }
+        }
+        if !acks.is_empty() {
+            feed(g, &acks, d);
+        }
+    }
+    g.tick(until);
+}
+
 fn packets(g: &mut Gossip) -> Vec<(SocketAddr, Vec<Msg>)> {
     let mut v = Vec::new();
     while let Some(o) = g.poll_output() {
@@ -331,10 +357,11 @@ fn accusation_of_a_newer_incarnation_restarts_the_suspicion() {
     // b refuted (we missed its alive) and is accused again at 2 by d.
     // Taken as a confirmation of the old suspicion this would shorten it to
     // 1 + 11.4 s, past already; as a new suspicion it runs 24 s from now.
+    run_to(&mut g, s(20));
     feed(&mut g, &[Msg::Suspect(acc("b", 2, "d"))], s(20));
     assert_eq!(g.member("b").unwrap().incarnation, 2);
     assert_eq!(g.metrics().suspicions_started, 2);
-    g.tick(s(30));
+    run_to(&mut g, s(30));
     assert_eq!(g.member("b").unwrap().status, Status::Alive);
     // A death at the refuted incarnation is old news.
     feed(&mut g, &[Msg::Dead(acc("b", 1, "c"))], s(31));
@@ -342,7 +369,7 @@ fn accusation_of_a_newer_incarnation_restarts_the_suspicion() {
     // Same-incarnation accusations still confirm (and shorten) it.
     feed(&mut g, &[Msg::Suspect(acc("b", 2, "c"))], s(32));
     assert_eq!(g.metrics().suspicions_started, 2);
-    g.tick(s(45));
+    run_to(&mut g, s(45));
     assert_eq!(g.member("b").unwrap().status, Status::Failed);
     assert_eq!(g.member("b").unwrap().incarnation, 2);
     assert_eq!(g.metrics().suspicions_expired, 1);
@@ -370,4 +397,66 @@ fn stale_accusations_are_answered_with_the_newer_alive() {
     // Nor do we correct from a suspect view of our own.
     feed(&mut g, &[Msg::Suspect(acc("b", 2, "c"))], s(4));
     assert!(packets(&mut g).iter().all(|(to, _)| *to != addr(200)));
+}
+
+#[test]
+fn timers_noticed_late_accuse_nobody_until_input_is_read() {
+    let mut g = me();
+    feed(&mut g, &[alive("b", 2, 1), alive("c", 3, 1), alive("d", 4, 1)], s(1));
+    feed(&mut g, &[Msg::Suspect(acc("b", 1, "c")), Msg::Suspect(acc("b", 1, "d"))], s(1));
+    run_to(&mut g, s(5));
+    let due = g.next_deadline();
+    assert_eq!(g.member("b").unwrap().status, Status::Alive);
+    // Our process was stopped for 20 s across the suspicion's deadline (and
+    // our probe's): on waking, nothing is accused yet.
+    let failed_before = g.metrics().probes_failed;
+    let wake = s(45);
+    g.tick(wake);
+    assert_eq!(g.member("b").unwrap().status, Status::Alive, "deadline {due:?} passed while we were stopped");
+    assert_eq!(g.metrics().probes_failed, failed_before);
+    assert!(g.next_deadline() > wake, "no busy loop while holding");
+    // The refutation waiting in our receive buffer is read: b stays alive.
+    feed(&mut g, &[alive("b", 2, 2)], wake);
+    run_to(&mut g, s(200));
+    assert_eq!(g.member("b").unwrap().status, Status::Alive);
+
+    // Without a refutation the hold ends (as long again as we were away) and
+    // the suspicion expires as usual.
+    let mut g = me();
+    feed(&mut g, &[alive("b", 2, 1), alive("c", 3, 1), alive("d", 4, 1)], s(1));
+    feed(&mut g, &[Msg::Suspect(acc("b", 1, "c")), Msg::Suspect(acc("b", 1, "d"))], s(1));
+    run_to(&mut g, s(5));
+    g.tick(s(45));
+    assert_eq!(g.member("b").unwrap().status, Status::Alive);
+    run_to(&mut g, s(200));
+    assert_eq!(g.member("b").unwrap().status, Status::Failed);
+
+    // Plain SWIM acts on its timers at once.
+    let mut cfg = Config::lan("me", addr(1));
+    cfg.lifeguard = false;
+    let mut p = Gossip::new(cfg, s(0), 5);
+    feed(&mut p, &[alive("b", 2, 1), alive("c", 3, 1), alive("d", 4, 1)], s(1));
+    feed(&mut p, &[Msg::Suspect(acc("b", 1, "c"))], s(1));
+    run_to(&mut p, s(5));
+    p.tick(s(45));
+    assert_eq!(p.member("b").unwrap().status, Status::Failed);
+}
+
+#[test]
+fn an_idle_gossip_timer_is_not_lateness() {
+    let mut g = me();
+    feed(&mut g, &[alive("b", 2, 1), alive("c", 3, 1), alive("d", 4, 1)], s(1));
+    run_to(&mut g, s(20));
+    assert_eq!(g.broadcast_queue_len(), 0, "everything gossiped");
+    // A probe starts (and is answered) at `at`; the gossip timer, idle, is
+    // left at `at` + 200 ms. Nothing is due before the next probe at `at` + 1 s.
+    let at = g.next_deadline();
+    run_to(&mut g, at);
+    assert_eq!(g.next_deadline(), at + s(1));
+    // News arrives 900 ms later: the stale gossip timer becomes due at once,
+    // 700 ms ago, but we were running all along.
+    let now = at + Duration::from_millis(900);
+    feed(&mut g, &[Msg::Suspect(acc("b", 1, "c"))], now);
+    g.tick(now);
+    assert!(g.hold_accusations_until <= now, "no hold from a stale gossip timer");
 }

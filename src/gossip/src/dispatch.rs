@@ -89,6 +89,7 @@ impl Gossip {
 
     /// Run every timer due at `now` (extra calls are harmless).
     pub fn tick(&mut self, now: Now) {
+        self.note_lateness(now);
         self.probe_timers(now);
         if self.probe.is_none() && now >= self.next_probe && !self.leaving() {
             self.next_probe = now + self.cfg.probe_interval;
@@ -117,17 +118,42 @@ impl Gossip {
         }
     }
 
+    /// Lifeguard: a tick long after our earliest deadline means we were not
+    /// running when our timers came due (descheduled, paused, starved). What
+    /// would have answered them (acks, refutations) is then most likely
+    /// waiting in our receive buffer, so our own timers accuse nobody until
+    /// we have had as long again to read it. Deaths others declare still
+    /// apply at once: only the least trustworthy accusations wait.
+    fn note_lateness(&mut self, now: Now) {
+        if !self.cfg.lifeguard {
+            return;
+        }
+        let late = now.saturating_sub(self.armed_deadline());
+        if late > self.cfg.probe_timeout {
+            self.hold_accusations_until = self.hold_accusations_until.max(now + late);
+        }
+    }
+
     /// When `tick` next has work.
     pub fn next_deadline(&self) -> Now {
-        let mut d = self.next_reap.min(self.next_push_pull).min(self.next_reconnect);
+        let d = self.armed_deadline();
         if self.broadcasts.len() > 0 {
             // Nothing to gossip means no gossip timer: an idle pool costs
             // nothing; the first broadcast goes out at the next tick.
-            d = d.min(self.next_gossip);
+            return d.min(self.next_gossip);
         }
+        d
+    }
+
+    /// The earliest deadline of the timers that are always running: all but
+    /// the gossip timer, which idles (and goes stale) with nothing to send,
+    /// so a tick after it says nothing about our own lateness.
+    fn armed_deadline(&self) -> Now {
+        let mut d = self.next_reap.min(self.next_push_pull).min(self.next_reconnect);
+        let hold = self.hold_accusations_until;
         match &self.probe {
-            Some(p) if !p.indirect => d = d.min(p.direct_deadline.min(p.deadline)),
-            Some(p) => d = d.min(p.deadline),
+            Some(p) if !p.indirect => d = d.min(p.direct_deadline.min(p.deadline.max(hold))),
+            Some(p) => d = d.min(p.deadline.max(hold)),
             None if !self.leaving() => d = d.min(self.next_probe),
             None => {}
         }
@@ -135,7 +161,7 @@ impl Gossip {
             d = d.min(r.deadline);
         }
         for s in self.suspicions.values() {
-            d = d.min(s.deadline());
+            d = d.min(s.deadline().max(hold));
         }
         if let Some(q) = self.queries.next_deadline() {
             d = d.min(q);

@@ -101,11 +101,11 @@ impl Gossip {
 
     pub(crate) fn probe_timers(&mut self, now: Now) {
         let Some(p) = &self.probe else { return };
-        if !p.indirect && now >= p.direct_deadline && now < p.deadline {
+        if !p.indirect && now >= p.direct_deadline && now < p.deadline.max(self.hold_accusations_until) {
             self.send_indirect_probes();
         }
         if let Some(p) = &self.probe {
-            if now >= p.deadline {
+            if now >= p.deadline && now >= self.hold_accusations_until {
                 self.fail_probe(now);
             }
         }

@@ -206,6 +206,9 @@ impl Gossip {
 
     /// Suspicions whose time ran out become deaths.
     pub(crate) fn expire_suspicions(&mut self, now: Now) {
+        if now < self.hold_accusations_until {
+            return;
+        }
         let due: Vec<String> = self
             .suspicions
             .iter()

@@ -25,7 +25,7 @@ pub fn sample_spread(sim: &Sim, watched: &[usize], spreads: &mut [Spread]) {
         let sp = &mut spreads[k];
         let last = sim.nodes[i].stats.refuted_at.last().copied();
         if let Some(r) = last {
-            if sp.seen.map_or(true, |p| p < r) {
+            if sp.seen.is_none_or(|p| p < r) {
                 if sp.pending.is_some() {
                     sp.overtaken += 1;
                 }

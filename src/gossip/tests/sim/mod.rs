@@ -370,7 +370,7 @@ impl Sim {
         (0..self.nodes.len())
             .filter(|&j| j != i && self.nodes[j].slow == 1)
             .filter_map(|j| self.gossip(j))
-            .filter(|o| o.member(name).map_or(true, |m| ballast_gossip::incarnation_newer(own, m.incarnation)))
+            .filter(|o| o.member(name).is_none_or(|m| ballast_gossip::incarnation_newer(own, m.incarnation)))
             .count()
     }
 
