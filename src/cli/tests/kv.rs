@@ -1,88 +1,8 @@
 //! The kv commands end to end against a tiny HTTP server started here on 127.0.0.1, which
 //! records each request and answers with canned Consul responses.
-use std::io::{BufRead, BufReader, Read, Write};
-use std::net::{TcpListener, TcpStream};
-use std::sync::mpsc;
-use std::thread;
+mod common;
 
-#[derive(Debug, Clone)]
-struct Recorded {
-    method: String,
-    path: String,
-    headers: Vec<(String, String)>,
-    body: Vec<u8>,
-}
-
-impl Recorded {
-    fn header(&self, name: &str) -> Option<&str> {
-        self.headers.iter().find(|(k, _)| k.eq_ignore_ascii_case(name)).map(|(_, v)| v.as_str())
-    }
-}
-
-/// Serves one canned raw response per connection, in order, and records the requests.
-struct FakeAgent {
-    addr: String,
-    requests: mpsc::Receiver<Recorded>,
-}
-
-fn response(status: &str, body: &str) -> String {
-    format!("HTTP/1.1 {status}\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n{body}", body.len())
-}
-
-impl FakeAgent {
-    fn start(responses: Vec<String>) -> FakeAgent {
-        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
-        let addr = listener.local_addr().unwrap().to_string();
-        let (tx, rx) = mpsc::channel();
-        thread::spawn(move || {
-            for canned in responses {
-                let Ok((stream, _)) = listener.accept() else { return };
-                let Some(req) = read_request(&stream) else { return };
-                let _ = tx.send(req);
-                let mut s = stream;
-                let _ = s.write_all(canned.as_bytes());
-            }
-        });
-        FakeAgent { addr, requests: rx }
-    }
-
-    fn next(&self) -> Recorded {
-        self.requests.recv().expect("the CLI sent a request")
-    }
-}
-
-fn read_request(stream: &TcpStream) -> Option<Recorded> {
-    let mut r = BufReader::new(stream);
-    let mut line = String::new();
-    r.read_line(&mut line).ok()?;
-    let mut parts = line.trim_end().splitn(3, ' ');
-    let method = parts.next()?.to_string();
-    let path = parts.next()?.to_string();
-    let mut headers = Vec::new();
-    let mut len = 0;
-    loop {
-        let mut h = String::new();
-        r.read_line(&mut h).ok()?;
-        let h = h.trim_end();
-        if h.is_empty() {
-            break;
-        }
-        let (k, v) = h.split_once(':')?;
-        if k.eq_ignore_ascii_case("content-length") {
-            len = v.trim().parse().ok()?;
-        }
-        headers.push((k.to_string(), v.trim().to_string()));
-    }
-    let mut body = vec![0; len];
-    r.read_exact(&mut body).ok()?;
-    Some(Recorded { method, path, headers, body })
-}
-
-struct Outcome {
-    code: i32,
-    out: String,
-    err: String,
-}
+use common::{response, run, FakeAgent, Outcome};
 
 fn run_with_stdin(args: &[&str], stdin: &[u8]) -> Outcome {
     let args: Vec<String> = args.iter().map(|s| s.to_string()).collect();
@@ -90,10 +10,6 @@ fn run_with_stdin(args: &[&str], stdin: &[u8]) -> Outcome {
     let mut input = stdin;
     let code = ballast_cli::run(&args, &mut ballast_cli::Io { out: &mut out, err: &mut err, stdin: &mut input });
     Outcome { code, out: String::from_utf8(out).unwrap(), err: String::from_utf8(err).unwrap() }
-}
-
-fn run(args: &[&str]) -> Outcome {
-    run_with_stdin(args, b"")
 }
 
 const PAIR_FOO: &str = r#"[{"LockIndex":0,"Key":"foo","Flags":42,"Value":"YmFy","CreateIndex":10,"ModifyIndex":12}]"#;
@@ -252,9 +168,7 @@ fn agent_errors_and_unreachable_agent() {
     let o = run(&["kv", "get", &addr, "foo"]);
     assert_eq!((o.code, o.err.as_str()), (1, "Error querying Consul agent: Unexpected response code: 500 (boom)\n"));
 
-    // A port nothing listens on: bind, learn the port, close.
-    let port = TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
-    let addr = format!("127.0.0.1:{port}");
+    let addr = common::dead_addr();
     let o = run(&["kv", "get", "-http-addr", &addr, "foo"]);
     assert_eq!(o.code, 1);
     assert_eq!(
