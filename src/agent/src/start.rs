@@ -61,8 +61,6 @@ fn run_agent(cfg: RuntimeConfig) -> Result<(), String> {
     let store = Store::new();
     let view = RaftView::default();
     let cluster = ClusterView::default();
-    let http_port = u16::try_from(cfg.ports.http).map_err(|_| "the HTTP port must be set (ports.http > 0)".to_string())?;
-    let http_addrs: Vec<SocketAddr> = cfg.client_addrs.iter().map(|ip| SocketAddr::new(*ip, http_port)).collect();
     let multiplier = cfg.raft_multiplier.max(1);
     let mut raft = RaftConfig::new(raft_id);
     raft.max_pending_reads = MAX_IN_FLIGHT;
@@ -105,33 +103,25 @@ fn run_agent(cfg: RuntimeConfig) -> Result<(), String> {
         gossip,
         members: members.clone(),
     };
-    let service_template = ServiceSetup {
-        shard: 0,
-        http_addrs,
-        store,
-        view,
-        cluster,
-        identity,
-        kv_max_value_size: cfg.kv_max_value_size as usize,
-        txn_max_req_len: cfg.txn_max_req_len as usize,
-        datacenter: cfg.datacenter.clone(),
-        members,
-        client: false,
-        source_ip: Some(cfg.bind_addr).filter(|ip| !ip.is_unspecified()),
-    };
+    let service_template = ServiceSetup { store, view, cluster, ..service_setup(&cfg, identity, members, false)? };
     run_shards(&cfg, ControlRole::Server(control_setup), service_template, &shutdown)
 }
 
 /// A client agent: the LAN pool on the control shard, the HTTP API on the service shards
 /// forwarding to servers. No Raft, no log.
 fn run_client(cfg: RuntimeConfig, identity: Arc<Identity>, members: Arc<MembersView>, gossip: GossipSetup, shutdown: ShutdownFlag) -> Result<(), String> {
-    let http_port = u16::try_from(cfg.ports.http).map_err(|_| "the HTTP port must be set (ports.http > 0)".to_string())?;
-    let http_addrs: Vec<SocketAddr> = cfg.client_addrs.iter().map(|ip| SocketAddr::new(*ip, http_port)).collect();
     tracing::info!(node = %cfg.node_name, datacenter = %cfg.datacenter, "ballast client agent starting (Consul {} compatible)", crate::CONSUL_COMPAT_VERSION);
     let client_setup = ClientSetup { gossip, members: members.clone(), shutdown: shutdown.clone() };
-    let service_template = ServiceSetup {
+    let service_template = service_setup(&cfg, identity, members, true)?;
+    run_shards(&cfg, ControlRole::Client(client_setup), service_template, &shutdown)
+}
+
+/// What every service shard starts from (a client's store and Raft views stay empty).
+fn service_setup(cfg: &RuntimeConfig, identity: Arc<Identity>, members: Arc<MembersView>, client: bool) -> Result<ServiceSetup, String> {
+    let http_port = u16::try_from(cfg.ports.http).map_err(|_| "the HTTP port must be set (ports.http > 0)".to_string())?;
+    Ok(ServiceSetup {
         shard: 0,
-        http_addrs,
+        http_addrs: cfg.client_addrs.iter().map(|ip| SocketAddr::new(*ip, http_port)).collect(),
         store: Store::new(),
         view: RaftView::default(),
         cluster: ClusterView::default(),
@@ -140,10 +130,9 @@ fn run_client(cfg: RuntimeConfig, identity: Arc<Identity>, members: Arc<MembersV
         txn_max_req_len: cfg.txn_max_req_len as usize,
         datacenter: cfg.datacenter.clone(),
         members,
-        client: true,
+        client,
         source_ip: Some(cfg.bind_addr).filter(|ip| !ip.is_unspecified()),
-    };
-    run_shards(&cfg, ControlRole::Client(client_setup), service_template, &shutdown)
+    })
 }
 
 /// What the control shard runs: Raft and gossip on a server, gossip only on a client.
