@@ -17,6 +17,8 @@ struct Inner {
     leader_id: AtomicU64,
     term: AtomicU64,
     applied: AtomicU64,
+    /// The highest commit index any message from this server may have told a peer.
+    commit: AtomicU64,
 }
 
 impl Default for RaftView {
@@ -29,6 +31,7 @@ impl Default for RaftView {
             leader_id: AtomicU64::new(0),
             term: AtomicU64::new(0),
             applied: AtomicU64::new(0),
+            commit: AtomicU64::new(0),
         }))
     }
 }
@@ -50,6 +53,17 @@ impl RaftView {
 
     pub fn set_applied(&self, index: u64) {
         self.0.applied.store(index, Ordering::Relaxed);
+    }
+
+    /// Published before any message carrying `index` as the commit leaves this server: a
+    /// follower can acknowledge a forwarded write once it applied it, so a read on the
+    /// leader must see everything up to here (see `lease_read_ready`).
+    pub fn set_commit(&self, index: u64) {
+        self.0.commit.fetch_max(index, Ordering::Release);
+    }
+
+    pub fn commit(&self) -> u64 {
+        self.0.commit.load(Ordering::Acquire)
     }
 
     pub fn is_leader_ready(&self) -> bool {

@@ -83,6 +83,12 @@ pub trait Backend {
     /// and this shard's snapshot applied up to it. Also used for default
     /// reads on a follower (instead of forwarding to the leader).
     async fn consistent_barrier(&self) -> Result<(), BackendError>;
+    /// A default-mode read on the leader: resolves once this shard's snapshot holds
+    /// everything the leader may already have told followers is committed (a follower
+    /// may have acknowledged such a write to its client).
+    async fn lease_read_ready(&self) -> Result<(), BackendError> {
+        Ok(())
+    }
     /// This shard's watch registry (the agent calls `notify` on it after
     /// each publish).
     fn watches(&self) -> &WatchRegistry;

@@ -63,7 +63,7 @@ pub(crate) async fn read_gate<B: Backend>(
         Consistency::Default => {
             let status = backend.leader_status();
             if status.is_leader {
-                Ok(())
+                backend.lease_read_ready().await
             } else if status.known_leader {
                 backend.consistent_barrier().await
             } else {

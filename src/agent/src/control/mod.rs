@@ -260,7 +260,11 @@ async fn drain_ready(ctl: &Rc<RefCell<Control>>, notify: &Rc<Notify>, log: &mut 
             if !c.raft.has_ready() {
                 return Ok(());
             }
-            c.raft.ready()
+            let rd = c.raft.ready();
+            // Before any of its messages can tell a follower this commit index.
+            let commit = rd.hard_state.map_or(0, |h| h.commit).max(rd.committed_entries.last().map_or(0, |e| e.index));
+            c.view.set_commit(commit);
+            rd
         };
         if let Some(meta) = rd.snapshot.clone() {
             install::install_snapshot(ctl, log, raft_dir, meta).await?;

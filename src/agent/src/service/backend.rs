@@ -142,6 +142,21 @@ impl Backend for ServiceBackend {
         }
     }
 
+    async fn lease_read_ready(&self) -> Result<(), BackendError> {
+        let want = self.view.commit();
+        if self.store.load().applied_index() >= want {
+            return Ok(()); // the usual case: applying trails committing by microseconds
+        }
+        let deadline = Instant::now() + COMMIT_TIMEOUT;
+        while self.store.load().applied_index() < want {
+            if Instant::now() >= deadline {
+                return Err(BackendError::Timeout);
+            }
+            glommio::timer::sleep(Duration::from_micros(200)).await;
+        }
+        Ok(())
+    }
+
     fn watches(&self) -> &WatchRegistry {
         &self.watches
     }
