@@ -58,6 +58,14 @@ pub struct Agent {
 pub fn start_server(data_dir: &Path, http_port: u16, extra: &[&str]) -> Agent {
     let stderr_path = data_dir.with_extension(format!("stderr-{}", rand_u64() % 100000));
     let stderr = std::fs::File::create(&stderr_path).unwrap();
+    // Distinct ports: two free_port() calls may hand out the same just-released port.
+    let mut ports: Vec<u16> = Vec::new();
+    while ports.len() < 3 {
+        let p = free_port();
+        if p != http_port && !ports.contains(&p) {
+            ports.push(p);
+        }
+    }
     let mut args: Vec<String> = vec![
         "agent".into(),
         "-server".into(),
@@ -69,9 +77,9 @@ pub fn start_server(data_dir: &Path, http_port: u16, extra: &[&str]) -> Agent {
         format!("-http-port={http_port}"),
         // Tests run side by side: the server RPC and join ports must not be Consul's
         // fixed defaults either.
-        format!("-server-port={}", free_port()),
-        format!("-serf-lan-port={}", free_port()),
-        format!("-serf-wan-port={}", free_port()),
+        format!("-server-port={}", ports[0]),
+        format!("-serf-lan-port={}", ports[1]),
+        format!("-serf-wan-port={}", ports[2]),
         "-placement=unbound".into(),
         "-log-level=warn".into(),
     ];

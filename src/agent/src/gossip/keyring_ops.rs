@@ -14,6 +14,8 @@ use super::GossipAgent;
 const QUERY_PREFIX: &str = "_serf_";
 /// Serf's QueryTimeoutMult.
 const QUERY_TIMEOUT_MULT: u32 = 16;
+/// Rounds of asking before silent members are reported.
+const QUERY_ATTEMPTS: usize = 3;
 
 /// A member's side: apply an operation another agent asked for and answer.
 pub fn on_query(pool: &Rc<Pool>, id: u64, from: &str, name: &str, payload: &[u8]) {
@@ -83,33 +85,40 @@ impl GossipAgent {
         let mut tally = KeyTally::new(alive);
         tally.add(&me, Ok(&local));
         let name = format!("{QUERY_PREFIX}{}", op.query_name());
-        let wait = pool
-            .start_query(&name, op.encode(), timeout)
-            .ok_or_else(|| "too many keyring operations in progress".to_string())?;
-        let mut seen = 0;
         let mut answered: Vec<String> = vec![me.clone()];
-        let deadline = std::time::Instant::now() + timeout + Duration::from_secs(1);
-        loop {
-            let (fresh, done) = {
-                let w = wait.borrow();
-                (w.responses[seen..].to_vec(), w.done)
-            };
-            seen += fresh.len();
-            for (from, payload) in fresh {
-                if from == me {
-                    continue;
+        // An answer is one datagram, as in Serf; the operations are idempotent, so members
+        // that stayed silent are asked again (answers from those already counted are ignored).
+        for _attempt in 0..QUERY_ATTEMPTS {
+            let wait = pool
+                .start_query(&name, op.encode(), timeout)
+                .ok_or_else(|| "too many keyring operations in progress".to_string())?;
+            let mut seen = 0;
+            let deadline = std::time::Instant::now() + timeout + Duration::from_secs(1);
+            loop {
+                let (fresh, done) = {
+                    let w = wait.borrow();
+                    (w.responses[seen..].to_vec(), w.done)
+                };
+                seen += fresh.len();
+                for (from, payload) in fresh {
+                    if answered.contains(&from) {
+                        continue;
+                    }
+                    answered.push(from.clone());
+                    match KeyOpReply::decode(&payload) {
+                        Ok(r) => tally.add(&from, Ok(&r)),
+                        Err(_) => tally.add(&from, Err(&payload)),
+                    }
                 }
-                answered.push(from.clone());
-                match KeyOpReply::decode(&payload) {
-                    Ok(r) => tally.add(&from, Ok(&r)),
-                    Err(_) => tally.add(&from, Err(&payload)),
+                if done || tally.complete() || std::time::Instant::now() >= deadline {
+                    break;
                 }
+                let left = deadline.saturating_duration_since(std::time::Instant::now());
+                crate::deadline::within(left, Pool::query_progress(&wait)).await;
             }
-            if done || tally.complete() || std::time::Instant::now() >= deadline {
+            if tally.complete() {
                 break;
             }
-            let left = deadline.saturating_duration_since(std::time::Instant::now());
-            crate::deadline::within(left, Pool::query_progress(&wait)).await;
         }
         if !tally.complete() {
             let silent: Vec<String> = pool
