@@ -49,6 +49,8 @@ impl From<std::io::Error> for HttpError {
 pub struct Response<'a> {
     pub status: u16,
     pub body: &'a [u8],
+    /// `X-Consul-Index`, when the server sent one (blocking queries need it).
+    pub consul_index: Option<u64>,
 }
 
 /// How the body of a response is framed (RFC 9112 §6.3, the cases a JSON API
@@ -68,6 +70,7 @@ struct Head {
     head_len: usize,
     framing: Framing,
     close: bool,
+    consul_index: Option<u64>,
 }
 
 /// Parses a response head from `buf`. `Ok(None)` means more bytes are needed.
@@ -84,8 +87,11 @@ fn parse_head(buf: &[u8]) -> Result<Option<Head>, HttpError> {
     let mut length = None;
     let mut chunked = false;
     let mut close = http10;
+    let mut consul_index = None;
     for h in resp.headers.iter() {
-        if h.name.eq_ignore_ascii_case("content-length") {
+        if h.name.eq_ignore_ascii_case("x-consul-index") {
+            consul_index = std::str::from_utf8(h.value).ok().and_then(|t| t.trim().parse().ok());
+        } else if h.name.eq_ignore_ascii_case("content-length") {
             let text = std::str::from_utf8(h.value).map_err(|_| HttpError::Malformed("content-length"))?;
             let n: usize = text.trim().parse().map_err(|_| HttpError::Malformed("content-length"))?;
             length = Some(n);
@@ -116,7 +122,7 @@ fn parse_head(buf: &[u8]) -> Result<Option<Head>, HttpError> {
     } else {
         Framing::UntilClose
     };
-    Ok(Some(Head { status, head_len, framing, close }))
+    Ok(Some(Head { status, head_len, framing, close, consul_index }))
 }
 
 fn trim_ascii(mut s: &[u8]) -> &[u8] {
@@ -229,12 +235,12 @@ impl HttpConn {
                     self.fill().await?;
                 }
                 self.start = body_start + n;
-                Ok(Response { status: head.status, body: &self.buf[body_start..body_start + n] })
+                Ok(Response { status: head.status, consul_index: head.consul_index, body: &self.buf[body_start..body_start + n] })
             }
             Framing::Chunked => loop {
                 if let Some(used) = decode_chunked(&self.buf[body_start..], &mut self.chunked_body)? {
                     self.start = body_start + used;
-                    return Ok(Response { status: head.status, body: &self.chunked_body });
+                    return Ok(Response { status: head.status, consul_index: head.consul_index, body: &self.chunked_body });
                 }
                 self.fill().await?;
             },
@@ -248,7 +254,7 @@ impl HttpConn {
                 }
                 self.must_reconnect = true;
                 self.start = self.buf.len();
-                Ok(Response { status: head.status, body: &self.buf[body_start..] })
+                Ok(Response { status: head.status, consul_index: head.consul_index, body: &self.buf[body_start..] })
             }
         }
     }

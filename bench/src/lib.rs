@@ -2,6 +2,7 @@
 //! and etcd's v3 API (native gRPC or its JSON gateway), and the side-by-side
 //! table that `bench/compare` prints. See bench/README.md.
 
+pub mod catalog_scale;
 pub mod conn;
 pub mod cpu;
 pub mod driver;

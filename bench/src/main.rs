@@ -30,6 +30,33 @@ enum Command {
     Leader(LeaderArgs),
     /// Print the side-by-side table from JSON lines written by `run`.
     Table(TableArgs),
+    /// The catalog at scale: register, read a large health result, wake many watchers.
+    Catalog(CatalogArgs),
+}
+
+#[derive(Args)]
+struct CatalogArgs {
+    /// host:port of a ballast (or Consul) HTTP API.
+    #[arg(long)]
+    addr: String,
+    #[arg(long, default_value_t = 5000)]
+    nodes: usize,
+    #[arg(long, default_value_t = 20)]
+    services_per_node: usize,
+    #[arg(long, default_value_t = 200)]
+    instances_per_service: usize,
+    #[arg(short = 'c', long, default_value_t = 64)]
+    conns: usize,
+    #[arg(short = 'd', long, default_value = "10s", value_parser = parse_duration)]
+    duration: Duration,
+    #[arg(long, default_value_t = 10000)]
+    watchers: usize,
+    /// Read with `?stale`.
+    #[arg(long)]
+    stale: bool,
+    /// Also append the JSON result as one line to this file.
+    #[arg(long)]
+    json_out: Option<std::path::PathBuf>,
 }
 
 #[derive(Args)]
@@ -134,6 +161,7 @@ fn main() -> ExitCode {
         Command::Ready(args) => ready(args),
         Command::Leader(args) => leader(args),
         Command::Table(args) => print_table(args),
+        Command::Catalog(args) => catalog(args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -165,6 +193,31 @@ fn run(args: RunArgs) -> Result<(), String> {
     let outcome = driver::run(&cfg)?;
     let json = report::to_json(&cfg, &outcome, args.label.as_deref());
     eprintln!("{}", report::human_line(&json));
+    println!("{json}");
+    if let Some(path) = args.json_out {
+        let mut file = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(&path)
+            .map_err(|e| format!("open {}: {e}", path.display()))?;
+        writeln!(file, "{json}").map_err(|e| format!("write {}: {e}", path.display()))?;
+    }
+    Ok(())
+}
+
+fn catalog(args: CatalogArgs) -> Result<(), String> {
+    let cfg = ballast_bench::catalog_scale::ScaleConfig {
+        addr: args.addr,
+        nodes: args.nodes,
+        services_per_node: args.services_per_node,
+        instances_per_service: args.instances_per_service,
+        conns: args.conns,
+        read_duration: args.duration,
+        watchers: args.watchers,
+        stale: args.stale,
+    };
+    let report = ballast_bench::catalog_scale::run(&cfg)?;
+    let json = report.to_json(&cfg);
     println!("{json}");
     if let Some(path) = args.json_out {
         let mut file = std::fs::OpenOptions::new()

@@ -1,5 +1,6 @@
 //! The ballast agent: wires the shards runtime, Raft, the log, the state store and the
 //! HTTP API together. `run` is what `ballast agent` calls.
+mod catalog;
 mod client_control;
 mod cluster_view;
 mod control;
@@ -7,6 +8,7 @@ mod deadline;
 mod gossip;
 mod identity;
 mod lifecycle;
+mod local_agent;
 mod logging;
 mod messages;
 mod service;

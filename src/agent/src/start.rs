@@ -55,8 +55,9 @@ fn run_agent(cfg: RuntimeConfig) -> Result<(), String> {
     let identity = Arc::new(Identity::new(&cfg, node_id.clone(), raft_id));
     let members = Arc::new(MembersView::default());
     let gossip = gossip_setup(&cfg, &identity, &data_dir)?;
+    let local = Arc::new(crate::local_agent::LocalAgent::load(&cfg, &identity, &data_dir));
     if !cfg.server {
-        return run_client(cfg, identity, members, gossip, shutdown);
+        return run_client(cfg, identity, members, local, gossip, shutdown);
     }
     let store = Store::new();
     let view = RaftView::default();
@@ -103,21 +104,34 @@ fn run_agent(cfg: RuntimeConfig) -> Result<(), String> {
         gossip,
         members: members.clone(),
     };
-    let service_template = ServiceSetup { store, view, cluster, ..service_setup(&cfg, identity, members, false)? };
+    let service_template = ServiceSetup { store, view, cluster, ..service_setup(&cfg, identity, members, local, false)? };
     run_shards(&cfg, ControlRole::Server(control_setup), service_template, &shutdown)
 }
 
 /// A client agent: the LAN pool on the control shard, the HTTP API on the service shards
 /// forwarding to servers. No Raft, no log.
-fn run_client(cfg: RuntimeConfig, identity: Arc<Identity>, members: Arc<MembersView>, gossip: GossipSetup, shutdown: ShutdownFlag) -> Result<(), String> {
+fn run_client(
+    cfg: RuntimeConfig,
+    identity: Arc<Identity>,
+    members: Arc<MembersView>,
+    local: Arc<crate::local_agent::LocalAgent>,
+    gossip: GossipSetup,
+    shutdown: ShutdownFlag,
+) -> Result<(), String> {
     tracing::info!(node = %cfg.node_name, datacenter = %cfg.datacenter, "ballast client agent starting (Consul {} compatible)", crate::CONSUL_COMPAT_VERSION);
     let client_setup = ClientSetup { gossip, members: members.clone(), shutdown: shutdown.clone() };
-    let service_template = service_setup(&cfg, identity, members, true)?;
+    let service_template = service_setup(&cfg, identity, members, local, true)?;
     run_shards(&cfg, ControlRole::Client(client_setup), service_template, &shutdown)
 }
 
 /// What every service shard starts from (a client's store and Raft views stay empty).
-fn service_setup(cfg: &RuntimeConfig, identity: Arc<Identity>, members: Arc<MembersView>, client: bool) -> Result<ServiceSetup, String> {
+fn service_setup(
+    cfg: &RuntimeConfig,
+    identity: Arc<Identity>,
+    members: Arc<MembersView>,
+    local: Arc<crate::local_agent::LocalAgent>,
+    client: bool,
+) -> Result<ServiceSetup, String> {
     let http_port = u16::try_from(cfg.ports.http).map_err(|_| "the HTTP port must be set (ports.http > 0)".to_string())?;
     Ok(ServiceSetup {
         shard: 0,
@@ -132,6 +146,7 @@ fn service_setup(cfg: &RuntimeConfig, identity: Arc<Identity>, members: Arc<Memb
         members,
         client,
         source_ip: Some(cfg.bind_addr).filter(|ip| !ip.is_unspecified()),
+        local,
     })
 }
 

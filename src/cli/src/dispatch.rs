@@ -3,7 +3,7 @@
 //! unknown command prints the command list to stderr (exit 127), a parent command such as
 //! `kv` or `operator raft` alone prints its help (exit 1).
 use crate::help::{command_list, parent_help, COMMANDS};
-use crate::{agent_cmd, gossip, keygen, keyring, kv, operator, rtt, version_cmd, Io};
+use crate::{agent_cmd, catalog, gossip, keygen, keyring, kv, maint, operator, rtt, services, version_cmd, Io};
 
 const KV_HELP: &str = "
 Usage: ballast kv <subcommand> [options] [args]
@@ -54,11 +54,11 @@ pub fn run(args: &[String], io: &mut Io) -> i32 {
         }
     }
     let Some((path, rest_at)) = command else {
-        let _ = write!(io.err, "{}\n", command_list(""));
+        let _ = writeln!(io.err, "{}", command_list(""));
         return if is_help { 0 } else { 127 };
     };
     if !COMMANDS.iter().any(|c| c.path == path) {
-        let _ = write!(io.err, "{}\n", command_list(""));
+        let _ = writeln!(io.err, "{}", command_list(""));
         return 127;
     }
     if !top_flags.is_empty() && !is_help {
@@ -73,6 +73,16 @@ pub fn run(args: &[String], io: &mut Io) -> i32 {
     let rest = &args[rest_at..];
     match path {
         "agent" => agent_cmd::run(rest, io),
+        "catalog" | "services" => {
+            print_help(path, io);
+            1
+        }
+        "catalog datacenters" => catalog::datacenters::run(rest, io),
+        "catalog nodes" => catalog::nodes::run(rest, io),
+        "catalog services" => catalog::services::run(rest, io),
+        "services register" => services::register::run(rest, io),
+        "services deregister" => services::deregister::run(rest, io),
+        "maint" => maint::run(rest, io),
         "force-leave" => gossip::force_leave::run(rest, io),
         "join" => gossip::join::run(rest, io),
         "keygen" => keygen::run(rest, io),
@@ -117,6 +127,14 @@ fn longest_command(words: &[String]) -> Option<(&'static str, usize)> {
 fn print_help(path: &str, io: &mut Io) {
     let text = match path {
         "agent" => agent_cmd::help(),
+        "catalog" => parent_help("catalog", catalog::CATALOG_HELP),
+        "catalog datacenters" => catalog::datacenters::help(),
+        "catalog nodes" => catalog::nodes::help(),
+        "catalog services" => catalog::services::help(),
+        "services" => parent_help("services", services::SERVICES_HELP),
+        "services register" => services::register::help(),
+        "services deregister" => services::deregister::help(),
+        "maint" => maint::help(),
         "force-leave" => gossip::force_leave::help(),
         "join" => gossip::join::help(),
         "keygen" => keygen::help(),

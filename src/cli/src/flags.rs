@@ -84,6 +84,75 @@ pub struct PartitionFlag {
     pub partition: String,
 }
 
+/// Consul's `-namespace` flag (from MultiTenancyFlags / NamespaceFlags), sent as `?ns=`.
+#[derive(Args, Clone, Debug)]
+pub struct NamespaceFlag {
+    /// Specifies the namespace to query. If not provided, the namespace will be inferred
+    /// from the request's ACL token, or will default to the `default` namespace.
+    /// Namespaces are a Consul Enterprise feature.
+    #[arg(verbatim_doc_comment, long, value_name = "default", default_value = "", hide_default_value = true)]
+    pub namespace: String,
+}
+
+/// The error of a flag.Value's Set method; Go's flag package prints it after
+/// `invalid value "v" for flag -name: `.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FlagValueError(pub String);
+
+impl std::fmt::Display for FlagValueError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for FlagValueError {}
+
+/// Consul's FlagMapValue: one `key=value` (split at the first `=`) per use of the flag.
+pub fn key_value(s: &str) -> Result<(String, String), FlagValueError> {
+    match s.split_once('=') {
+        Some((k, v)) => Ok((k.to_string(), v.to_string())),
+        None => Err(FlagValueError(format!("Missing \"=\" value in argument: {s}"))),
+    }
+}
+
+/// Go's flag.IntVar: strconv.ParseInt(s, 0, 64), so `0x1F`, `0o17`, `017` and `1_000` forms
+/// are accepted as in Go; any failure is the flag package's "parse error".
+pub fn go_int(s: &str) -> Result<i64, FlagValueError> {
+    let parse_error = || FlagValueError("parse error".to_string());
+    let range_error = || FlagValueError("value out of range".to_string());
+    let (neg, body) = match s.as_bytes().first() {
+        Some(b'-') => (true, &s[1..]),
+        Some(b'+') => (false, &s[1..]),
+        _ => (false, s),
+    };
+    let lower = body.to_ascii_lowercase();
+    let (radix, digits, prefixed) = if let Some(d) = lower.strip_prefix("0x") {
+        (16, d.to_string(), true)
+    } else if let Some(d) = lower.strip_prefix("0o") {
+        (8, d.to_string(), true)
+    } else if let Some(d) = lower.strip_prefix("0b") {
+        (2, d.to_string(), true)
+    } else if lower.len() > 1 && lower.starts_with('0') {
+        (8, lower[1..].to_string(), true)
+    } else {
+        (10, lower.clone(), false)
+    };
+    // Go allows underscores only with a base prefix, each between digits (the prefix counts
+    // as a digit, so `0x_1F` is fine).
+    let bad_underscores = digits.ends_with('_') || digits.contains("__");
+    if digits.contains('_') && (!prefixed || bad_underscores) {
+        return Err(parse_error());
+    }
+    let digits = digits.replace('_', "");
+    if digits.is_empty() || !digits.chars().all(|c| c.is_digit(radix)) {
+        return Err(parse_error());
+    }
+    // All digits are valid, so the only failure left is overflow.
+    let magnitude = u64::from_str_radix(&digits, radix).map_err(|_| range_error())?;
+    let value = if neg { -(magnitude as i128) } else { magnitude as i128 };
+    i64::try_from(value).map_err(|_| range_error())
+}
+
 /// Names of the HTTP flags, for the "HTTP API Options" part of the help.
 pub const HTTP_FLAG_NAMES: &[&str] = &[
     "http-addr", "token", "token-file", "datacenter", "stale", "ca-file", "ca-path", "client-cert",
@@ -115,5 +184,40 @@ impl HttpFlags {
         c.datacenter = self.datacenter.clone();
         c.stale = self.stale;
         Ok(c)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn go_int_accepts_go_literals() {
+        assert_eq!(go_int("8080"), Ok(8080));
+        assert_eq!(go_int("-12"), Ok(-12));
+        assert_eq!(go_int("0x1F"), Ok(31));
+        assert_eq!(go_int("0o17"), Ok(15));
+        assert_eq!(go_int("017"), Ok(15));
+        assert_eq!(go_int("0b101"), Ok(5));
+        assert_eq!(go_int("0x_1F"), Ok(31));
+        assert_eq!(go_int("0"), Ok(0));
+        assert_eq!(go_int("-9223372036854775808"), Ok(i64::MIN));
+    }
+
+    #[test]
+    fn go_int_errors_are_the_flag_packages() {
+        let parse = Err(FlagValueError("parse error".into()));
+        for bad in ["", "http", "1_000", "0x", "08", "1.5", "--1", "0x_"] {
+            assert_eq!(go_int(bad), parse, "{bad}");
+        }
+        assert_eq!(go_int("9223372036854775808"), Err(FlagValueError("value out of range".into())));
+        assert_eq!(go_int("99999999999999999999999"), Err(FlagValueError("value out of range".into())));
+    }
+
+    #[test]
+    fn key_value_splits_at_the_first_equals() {
+        assert_eq!(key_value("a=b=c"), Ok(("a".into(), "b=c".into())));
+        assert_eq!(key_value("a="), Ok(("a".into(), String::new())));
+        assert_eq!(key_value("ab"), Err(FlagValueError("Missing \"=\" value in argument: ab".into())));
     }
 }

@@ -12,6 +12,10 @@ pub struct CommandInfo {
 
 pub const COMMANDS: &[CommandInfo] = &[
     CommandInfo { path: "agent", synopsis: "Runs a ballast agent" },
+    CommandInfo { path: "catalog", synopsis: "Interact with the catalog" },
+    CommandInfo { path: "catalog datacenters", synopsis: "Lists all known datacenters" },
+    CommandInfo { path: "catalog nodes", synopsis: "Lists all nodes in the given datacenter" },
+    CommandInfo { path: "catalog services", synopsis: "Lists all registered services in a datacenter" },
     CommandInfo { path: "force-leave", synopsis: "Forces a member of the cluster to enter the \"left\" state" },
     CommandInfo { path: "join", synopsis: "Tell ballast agent to join cluster" },
     CommandInfo { path: "keygen", synopsis: "Generates a new encryption key" },
@@ -23,6 +27,7 @@ pub const COMMANDS: &[CommandInfo] = &[
     CommandInfo { path: "kv import", synopsis: "Imports a tree stored as JSON to the KV store" },
     CommandInfo { path: "kv put", synopsis: "Sets or updates data in the KV store" },
     CommandInfo { path: "leave", synopsis: "Gracefully leaves the ballast cluster and shuts down" },
+    CommandInfo { path: "maint", synopsis: "Controls node or service maintenance mode" },
     CommandInfo { path: "members", synopsis: "Lists the members of a ballast cluster" },
     CommandInfo { path: "operator", synopsis: "Provides cluster-level tools for ballast operators" },
     CommandInfo { path: "operator raft", synopsis: "Provides cluster-level tools for ballast operators" },
@@ -30,6 +35,9 @@ pub const COMMANDS: &[CommandInfo] = &[
     CommandInfo { path: "operator raft remove-peer", synopsis: "Remove a ballast server from the Raft configuration" },
     CommandInfo { path: "operator raft transfer-leader", synopsis: "Transfer raft leadership to another node" },
     CommandInfo { path: "rtt", synopsis: "Estimates network round trip time between nodes" },
+    CommandInfo { path: "services", synopsis: "Interact with services" },
+    CommandInfo { path: "services deregister", synopsis: "Deregister services with the local agent" },
+    CommandInfo { path: "services register", synopsis: "Register services with the local agent" },
     CommandInfo { path: "version", synopsis: "Prints the ballast version" },
 ];
 
@@ -93,7 +101,8 @@ pub fn command_help(usage: &str, cmd: &Command) -> String {
                     .get_value_names()
                     .and_then(|v| v.first())
                     .map(|v| v.to_string())
-                    .filter(|v| v.chars().all(|c| c.is_ascii_lowercase()))
+                    // Go's backquoted usage names: `address`, `key=value`, `id or name`.
+                    .filter(|v| v.chars().all(|c| c.is_ascii_lowercase() || c == '=' || c == ' '))
                     .unwrap_or_else(|| "value".to_string());
                 out.push_str(&format!("  -{name}=<{example}>\n"));
             }

@@ -1,8 +1,9 @@
 //! The `ballast` command line: `ballast agent`, `kv ...`, `operator raft ...`, the gossip
-//! commands (`members`, `join`, `leave`, `force-leave`, `keyring`, `keygen`, `rtt`) and
-//! `version`, with Consul's single-dash flags, help layout, output texts and exit codes.
+//! commands (`members`, `join`, `leave`, `force-leave`, `keyring`, `keygen`, `rtt`), the
+//! catalog and service commands (`catalog ...`, `services ...`, `maint`) and `version`, with Consul's single-dash flags, help layout, output texts and exit codes.
 mod agent_cmd;
 mod api;
+mod catalog;
 mod columnize;
 mod dispatch;
 mod flags;
@@ -12,10 +13,12 @@ mod http_client;
 mod keygen;
 mod keyring;
 mod kv;
+mod maint;
 mod operator;
 mod parse;
 mod prepass;
 mod rtt;
+mod services;
 mod version_cmd;
 
 use std::io::{Read, Write};

@@ -3,6 +3,7 @@
 use clap::error::{ContextKind, ContextValue, ErrorKind};
 use clap::{ArgMatches, CommandFactory, FromArgMatches};
 
+use crate::flags::FlagValueError;
 use crate::prepass::go_flags_to_clap;
 use crate::Io;
 
@@ -87,7 +88,12 @@ fn go_flag_error(e: &clap::Error, explain: &impl Fn(&str) -> Option<String>) -> 
             if value.is_empty() {
                 format!("flag needs an argument: -{name}")
             } else {
-                format!("invalid value {value:?} for flag -{name}: parse error")
+                // A flag.Value's own error (FlagMapValue, ParseInt ranges) is shown as Go does;
+                // every other parser failure is the flag package's "parse error".
+                let why = std::error::Error::source(e)
+                    .and_then(|s| s.downcast_ref::<FlagValueError>())
+                    .map_or_else(|| "parse error".to_string(), |f| f.0.clone());
+                format!("invalid value {value:?} for flag -{name}: {why}")
             }
         }
         ErrorKind::NoEquals | ErrorKind::TooFewValues => {

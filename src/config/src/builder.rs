@@ -79,6 +79,7 @@ fn build(mut c: Config, dev: bool, warnings: &mut Vec<String>) -> Result<Runtime
     let mut rt = if dev { RuntimeConfig { bootstrap: false, ..RuntimeConfig::dev() } } else { RuntimeConfig::default() };
     let err = |m: String| Err(ConfigError::new(m));
     let gossip = crate::gossip::take_gossip_keys(&mut c);
+    build_checks(&c, &mut rt.checks)?;
 
     if let Some(dc) = c.datacenter {
         rt.datacenter = dc.to_lowercase();
@@ -291,4 +292,28 @@ fn log_level(s: &str) -> Result<String, ConfigError> {
             "Invalid log level: {s}. Valid log levels are: [TRACE DEBUG INFO WARN ERR ERROR]"
         ))),
     }
+}
+
+/// The top-level check keys (enable_script_checks, check_update_interval, ...).
+fn build_checks(c: &Config, out: &mut crate::runtime::ChecksConfig) -> Result<(), ConfigError> {
+    let dur = |name: &str, v: &Option<String>, slot: &mut std::time::Duration| -> Result<(), ConfigError> {
+        if let Some(s) = v {
+            *slot = crate::duration::parse_duration(s).map_err(|e| ConfigError::new(format!("{name}: {e}")))?;
+        }
+        Ok(())
+    };
+    if let Some(v) = c.enable_script_checks {
+        out.enable_script_checks = v;
+    }
+    if let Some(v) = c.enable_local_script_checks {
+        out.enable_local_script_checks = v;
+    }
+    if let Some(v) = c.discard_check_output {
+        out.discard_check_output = v;
+    }
+    dur("check_update_interval", &c.check_update_interval, &mut out.check_update_interval)?;
+    dur("check_reap_interval", &c.check_reap_interval, &mut out.check_reap_interval)?;
+    dur("check_deregister_interval_min", &c.check_deregister_interval_min, &mut out.check_deregister_interval_min)?;
+    dur("ae_interval", &c.ae_interval, &mut out.ae_interval)?;
+    Ok(())
 }

@@ -78,6 +78,13 @@ pub fn decode(root: &Value) -> Result<Decoded, String> {
             "gossip_lan" => decode_gossip(&mut p, "gossip_lan", &mut c.gossip_lan, raw),
             "gossip_wan" => decode_gossip(&mut p, "gossip_wan", &mut c.gossip_wan, raw),
             "ports" => decode_ports(&mut p, &mut c, raw),
+            "enable_script_checks" => c.enable_script_checks = boolean(&mut p, k, v),
+            "enable_local_script_checks" => c.enable_local_script_checks = boolean(&mut p, k, v),
+            "discard_check_output" => c.discard_check_output = boolean(&mut p, k, v),
+            "check_update_interval" => c.check_update_interval = string(&mut p, k, v),
+            "check_reap_interval" => c.check_reap_interval = string(&mut p, k, v),
+            "check_deregister_interval_min" => c.check_deregister_interval_min = string(&mut p, k, v),
+            "ae_interval" => c.ae_interval = string(&mut p, k, v),
             "performance" => decode_block(&mut p, "performance", raw, |p, sub, v| match sub {
                 "raft_multiplier" => {
                     c.raft_multiplier = int(p, "performance.raft_multiplier", v);

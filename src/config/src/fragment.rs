@@ -98,6 +98,13 @@ pub struct Config {
     pub reconnect_timeout_wan: Option<String>,
     pub gossip_lan: GossipConfig,
     pub gossip_wan: GossipConfig,
+    pub enable_script_checks: Option<bool>,
+    pub enable_local_script_checks: Option<bool>,
+    pub discard_check_output: Option<bool>,
+    pub check_update_interval: Option<String>,
+    pub check_reap_interval: Option<String>,
+    pub check_deregister_interval_min: Option<String>,
+    pub ae_interval: Option<String>,
 }
 
 impl Config {
@@ -150,6 +157,13 @@ impl Config {
         set(&mut self.reconnect_timeout_wan, later.reconnect_timeout_wan);
         self.gossip_lan.merge(later.gossip_lan);
         self.gossip_wan.merge(later.gossip_wan);
+        set(&mut self.enable_script_checks, later.enable_script_checks);
+        set(&mut self.enable_local_script_checks, later.enable_local_script_checks);
+        set(&mut self.discard_check_output, later.discard_check_output);
+        set(&mut self.check_update_interval, later.check_update_interval);
+        set(&mut self.check_reap_interval, later.check_reap_interval);
+        set(&mut self.check_deregister_interval_min, later.check_deregister_interval_min);
+        set(&mut self.ae_interval, later.ae_interval);
     }
 
     /// Consul merges list-valued flags before the config files and scalar flags after them

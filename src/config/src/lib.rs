@@ -24,4 +24,4 @@ pub use error::ConfigError;
 pub use fragment::{Config, GossipConfig, PortsConfig};
 pub use hcl1::normalize_hcl1;
 pub use gossip_key::decode_gossip_key;
-pub use runtime::{GossipTuning, Placement, Ports, RuntimeConfig, RECONNECT_TIMEOUT_DEFAULT};
+pub use runtime::{ChecksConfig, GossipTuning, Placement, Ports, RuntimeConfig, RECONNECT_TIMEOUT_DEFAULT};

@@ -132,6 +132,40 @@ pub struct RuntimeConfig {
     pub reconnect_timeout_wan: Duration,
     pub gossip_lan: GossipTuning,
     pub gossip_wan: GossipTuning,
+    pub checks: ChecksConfig,
+}
+
+/// How the agent runs its local checks (Consul's top-level check keys).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ChecksConfig {
+    /// Script checks may be registered over the HTTP API.
+    pub enable_script_checks: bool,
+    /// Script checks may come from configuration files.
+    pub enable_local_script_checks: bool,
+    pub discard_check_output: bool,
+    /// Output-only changes reach the catalog at most this often.
+    pub check_update_interval: Duration,
+    /// How often services critical past DeregisterCriticalServiceAfter are removed.
+    pub check_reap_interval: Duration,
+    /// No service is removed sooner than this, whatever its check asks.
+    pub check_deregister_interval_min: Duration,
+    /// Anti-entropy's base interval between full syncs (Consul's internal `ae_interval`).
+    pub ae_interval: Duration,
+}
+
+impl Default for ChecksConfig {
+    /// Consul's defaults (agent/config/default.go).
+    fn default() -> Self {
+        ChecksConfig {
+            enable_script_checks: false,
+            enable_local_script_checks: false,
+            discard_check_output: false,
+            check_update_interval: Duration::from_secs(300),
+            check_reap_interval: Duration::from_secs(30),
+            check_deregister_interval_min: Duration::from_secs(60),
+            ae_interval: Duration::from_secs(60),
+        }
+    }
 }
 
 impl Default for RuntimeConfig {
@@ -181,6 +215,7 @@ impl Default for RuntimeConfig {
             reconnect_timeout_wan: RECONNECT_TIMEOUT_DEFAULT,
             gossip_lan: GossipTuning::default(),
             gossip_wan: GossipTuning::consul_wan_default(),
+            checks: ChecksConfig::default(),
         }
     }
 }

@@ -136,10 +136,22 @@ pub trait Backend {
     fn coordinates(&self, _wan: bool) -> Vec<(String, Coord)> {
         Vec::new()
     }
+    /// `GET /v1/catalog/datacenters`: every known datacenter, nearest first
+    /// (Consul's `GetDatacentersByDistance`); just this agent's without WAN
+    /// federation.
+    fn datacenters(&self) -> Vec<String> {
+        vec![self.agent_info().config.datacenter]
+    }
     /// `PUT /v1/coordinate/update`.
     async fn update_coordinate(&self, _node: String, _coord: Coord) -> Result<(), BackendError> {
         Err(BackendError::Internal("coordinates are not kept by this agent".into()))
     }
+    /// This agent's own services and checks; None on a backend without them.
+    fn local(&self) -> Option<&std::sync::Mutex<ballast_local::LocalState>> {
+        None
+    }
+    /// Called after an endpoint changed the local state (the agent syncs it to the catalog and reschedules checks).
+    fn local_changed(&self) {}
     /// `/v1/operator/keyring`: the operation on every pool, one response per pool.
     async fn keyring(&self, _op: ballast_keyring::KeyOp, _local_only: bool) -> Result<Vec<ballast_keyring::KeyringResponse>, BackendError> {
         Err(BackendError::Internal("gossip is not running on this agent".into()))

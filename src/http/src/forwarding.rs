@@ -119,6 +119,7 @@ mod tests {
             authorization: None,
             cache_control: None,
             consul_partition: None,
+            accept: None,
             body: Body::Complete(body.to_vec()),
         }
     }

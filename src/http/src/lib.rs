@@ -6,8 +6,10 @@
 //! snapshot. The agent supplies a [`Backend`] per service shard.
 
 mod agent;
+mod agent_local;
 mod backend;
 mod blocking;
+mod catalog;
 mod coordinate;
 pub mod duration;
 mod json;
@@ -27,6 +29,8 @@ mod write;
 #[cfg(feature = "testing")]
 pub mod testing;
 
+pub use agent_local::{notify_local_change, LOCAL_STATE_TOPIC};
+pub use catalog::wire::{decode_node_view, deregister_request_body, register_request_body, NodeView};
 pub use backend::{
     AgentConfig, AgentInfo, Backend, BackendError, Coord, LeaderStatus, Member, PeerSelector,
     RaftConfiguration, RaftServer,

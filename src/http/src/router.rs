@@ -29,6 +29,33 @@ pub(crate) enum Endpoint {
     CoordinateNodes,
     CoordinateNode,
     CoordinateUpdate,
+    CatalogRegister,
+    CatalogDeregister,
+    CatalogDatacenters,
+    CatalogNodes,
+    CatalogServices,
+    CatalogService,
+    CatalogNode,
+    CatalogNodeServices,
+    HealthNode,
+    HealthChecks,
+    HealthService,
+    HealthState,
+    AgentServices,
+    AgentService,
+    AgentChecks,
+    AgentServiceRegister,
+    AgentServiceDeregister,
+    AgentServiceMaintenance,
+    AgentNodeMaintenance,
+    AgentCheckRegister,
+    AgentCheckDeregister,
+    AgentCheckPass,
+    AgentCheckWarn,
+    AgentCheckFail,
+    AgentCheckUpdate,
+    AgentHealthServiceById,
+    AgentHealthServiceByName,
 }
 
 impl Endpoint {
@@ -37,13 +64,34 @@ impl Endpoint {
     fn agent_local(self) -> bool {
         matches!(
             self,
-            Endpoint::AgentSelf | Endpoint::AgentMembers | Endpoint::AgentJoin | Endpoint::AgentLeave | Endpoint::AgentForceLeave
+            Endpoint::AgentSelf
+                | Endpoint::AgentMembers
+                | Endpoint::AgentJoin
+                | Endpoint::AgentLeave
+                | Endpoint::AgentForceLeave
+                | Endpoint::AgentServices
+                | Endpoint::AgentService
+                | Endpoint::AgentChecks
+                | Endpoint::AgentServiceRegister
+                | Endpoint::AgentServiceDeregister
+                | Endpoint::AgentServiceMaintenance
+                | Endpoint::AgentNodeMaintenance
+                | Endpoint::AgentCheckRegister
+                | Endpoint::AgentCheckDeregister
+                | Endpoint::AgentCheckPass
+                | Endpoint::AgentCheckWarn
+                | Endpoint::AgentCheckFail
+                | Endpoint::AgentCheckUpdate
+                | Endpoint::AgentHealthServiceById
+                | Endpoint::AgentHealthServiceByName
         )
     }
 }
 
 /// Registered patterns, as Consul's `http_register.go`: a trailing `/`
-/// registers a subtree, anything else an exact path.
+/// registers a subtree, anything else an exact path. The first match wins,
+/// so a longer pattern comes before a subtree that contains it (Go's mux
+/// prefers exact paths, then the longest subtree).
 const ROUTES: &[(&str, &[&str], Endpoint)] = &[
     ("/v1/kv/", &["GET", "PUT", "DELETE"], Endpoint::Kv),
     ("/v1/txn", &["PUT"], Endpoint::Txn),
@@ -54,11 +102,38 @@ const ROUTES: &[(&str, &[&str], Endpoint)] = &[
     ("/v1/agent/join/", &["PUT"], Endpoint::AgentJoin),
     ("/v1/agent/leave", &["PUT"], Endpoint::AgentLeave),
     ("/v1/agent/force-leave/", &["PUT"], Endpoint::AgentForceLeave),
+    ("/v1/agent/services", &["GET"], Endpoint::AgentServices),
+    ("/v1/agent/checks", &["GET"], Endpoint::AgentChecks),
+    ("/v1/agent/maintenance", &["PUT"], Endpoint::AgentNodeMaintenance),
+    ("/v1/agent/service/register", &["PUT"], Endpoint::AgentServiceRegister),
+    ("/v1/agent/service/deregister/", &["PUT"], Endpoint::AgentServiceDeregister),
+    ("/v1/agent/service/maintenance/", &["PUT"], Endpoint::AgentServiceMaintenance),
+    ("/v1/agent/service/", &["GET"], Endpoint::AgentService),
+    ("/v1/agent/check/register", &["PUT"], Endpoint::AgentCheckRegister),
+    ("/v1/agent/check/deregister/", &["PUT"], Endpoint::AgentCheckDeregister),
+    ("/v1/agent/check/pass/", &["PUT"], Endpoint::AgentCheckPass),
+    ("/v1/agent/check/warn/", &["PUT"], Endpoint::AgentCheckWarn),
+    ("/v1/agent/check/fail/", &["PUT"], Endpoint::AgentCheckFail),
+    ("/v1/agent/check/update/", &["PUT"], Endpoint::AgentCheckUpdate),
+    ("/v1/agent/health/service/id/", &["GET"], Endpoint::AgentHealthServiceById),
+    ("/v1/agent/health/service/name/", &["GET"], Endpoint::AgentHealthServiceByName),
     ("/v1/operator/keyring", &["GET", "POST", "PUT", "DELETE"], Endpoint::OperatorKeyring),
     ("/v1/coordinate/datacenters", &["GET"], Endpoint::CoordinateDatacenters),
     ("/v1/coordinate/nodes", &["GET"], Endpoint::CoordinateNodes),
     ("/v1/coordinate/node/", &["GET"], Endpoint::CoordinateNode),
     ("/v1/coordinate/update", &["PUT"], Endpoint::CoordinateUpdate),
+    ("/v1/catalog/register", &["PUT"], Endpoint::CatalogRegister),
+    ("/v1/catalog/deregister", &["PUT"], Endpoint::CatalogDeregister),
+    ("/v1/catalog/datacenters", &["GET"], Endpoint::CatalogDatacenters),
+    ("/v1/catalog/nodes", &["GET"], Endpoint::CatalogNodes),
+    ("/v1/catalog/services", &["GET"], Endpoint::CatalogServices),
+    ("/v1/catalog/service/", &["GET"], Endpoint::CatalogService),
+    ("/v1/catalog/node/", &["GET"], Endpoint::CatalogNode),
+    ("/v1/catalog/node-services/", &["GET"], Endpoint::CatalogNodeServices),
+    ("/v1/health/node/", &["GET"], Endpoint::HealthNode),
+    ("/v1/health/checks/", &["GET"], Endpoint::HealthChecks),
+    ("/v1/health/service/", &["GET"], Endpoint::HealthService),
+    ("/v1/health/state/", &["GET"], Endpoint::HealthState),
     (
         "/v1/operator/raft/configuration",
         &["GET"],
@@ -168,6 +243,33 @@ async fn wrapped<B: Backend>(
         Endpoint::CoordinateNodes => crate::coordinate::nodes(call),
         Endpoint::CoordinateNode => crate::coordinate::node(call),
         Endpoint::CoordinateUpdate => crate::coordinate::update(call).await,
+        Endpoint::CatalogRegister => crate::catalog::register::register(call).await,
+        Endpoint::CatalogDeregister => crate::catalog::register::deregister(call).await,
+        Endpoint::CatalogDatacenters => crate::catalog::reads::datacenters(call),
+        Endpoint::CatalogNodes => crate::catalog::reads::nodes(call).await,
+        Endpoint::CatalogServices => crate::catalog::reads::services(call).await,
+        Endpoint::CatalogService => crate::catalog::reads::service_nodes(call).await,
+        Endpoint::CatalogNode => crate::catalog::reads::node_services(call).await,
+        Endpoint::CatalogNodeServices => crate::catalog::reads::node_service_list(call).await,
+        Endpoint::HealthNode => crate::catalog::health::node_checks(call).await,
+        Endpoint::HealthChecks => crate::catalog::health::service_checks(call).await,
+        Endpoint::HealthService => crate::catalog::health::service_nodes(call).await,
+        Endpoint::HealthState => crate::catalog::health::checks_in_state(call).await,
+        Endpoint::AgentServices => crate::agent_local::services(call),
+        Endpoint::AgentService => crate::agent_local::service(call).await,
+        Endpoint::AgentChecks => crate::agent_local::checks(call),
+        Endpoint::AgentServiceRegister => crate::agent_local::register_service(call),
+        Endpoint::AgentServiceDeregister => crate::agent_local::deregister_service(call),
+        Endpoint::AgentServiceMaintenance => crate::agent_local::service_maintenance(call),
+        Endpoint::AgentNodeMaintenance => crate::agent_local::node_maintenance(call),
+        Endpoint::AgentCheckRegister => crate::agent_local::register_check(call),
+        Endpoint::AgentCheckDeregister => crate::agent_local::deregister_check(call),
+        Endpoint::AgentCheckPass => crate::agent_local::check_pass(call),
+        Endpoint::AgentCheckWarn => crate::agent_local::check_warn(call),
+        Endpoint::AgentCheckFail => crate::agent_local::check_fail(call),
+        Endpoint::AgentCheckUpdate => crate::agent_local::check_update(call),
+        Endpoint::AgentHealthServiceById => crate::agent_local::health_by_id(call),
+        Endpoint::AgentHealthServiceByName => crate::agent_local::health_by_name(call),
     }
 }
 
@@ -325,5 +427,20 @@ mod tests {
         ));
         assert!(matches!(match_route("/v1/txn/"), Match::None));
         assert!(matches!(match_route("/v1/status/leaderx"), Match::None));
+    }
+
+    #[test]
+    fn agent_service_subtree_yields_to_longer_patterns() {
+        let ep = |p: &str| match match_route(p) {
+            Match::Route(_, e) => Some(e),
+            _ => None,
+        };
+        assert_eq!(ep("/v1/agent/service/register"), Some(Endpoint::AgentServiceRegister));
+        assert_eq!(ep("/v1/agent/service/deregister/web"), Some(Endpoint::AgentServiceDeregister));
+        assert_eq!(ep("/v1/agent/service/maintenance/web"), Some(Endpoint::AgentServiceMaintenance));
+        assert_eq!(ep("/v1/agent/service/web"), Some(Endpoint::AgentService));
+        assert_eq!(ep("/v1/agent/service/register/x"), Some(Endpoint::AgentService));
+        assert!(matches!(match_route("/v1/agent/service/deregister"), Match::AddSlash));
+        assert!(Endpoint::AgentCheckPass.agent_local() && !Endpoint::HealthService.agent_local());
     }
 }

@@ -1,5 +1,8 @@
 //! Raft snapshots of the state store: a 16-byte header (magic, format
 //! version) and an rkyv archive, validated before use.
+//!
+//! Version 1: KV, tombstones, sessions. Version 2 (written now): version 1's
+//! archive plus the catalog. Version 1 files still load (empty catalog).
 
 use std::sync::Arc;
 
@@ -8,12 +11,15 @@ use rkyv::rancor;
 use rkyv::util::AlignedVec;
 use rkyv::{Archive, Deserialize, Serialize};
 
+use crate::catalog::archive::{self, ArchivedCatalogArchive, CatalogArchive};
+use crate::catalog::tables::CatalogTables;
 use crate::error::DecodeError;
 use crate::kv::KvEntry;
 use crate::state::StateSnapshot;
 
 const MAGIC: &[u8; 8] = b"BLSTSNAP";
-const FORMAT_VERSION: u32 = 1;
+const FORMAT_VERSION_1: u32 = 1;
+const FORMAT_VERSION: u32 = 2;
 const HEADER_LEN: usize = 16;
 
 #[derive(Archive, Serialize, Deserialize)]
@@ -25,6 +31,13 @@ struct SnapshotArchive {
     kv: Vec<KvRecord>,
     tombstones: Vec<TombstoneRecord>,
     sessions: Vec<String>,
+}
+
+/// Version 2: the version 1 archive unchanged, then the catalog.
+#[derive(Archive, Serialize, Deserialize)]
+struct SnapshotArchiveV2 {
+    base: SnapshotArchive,
+    catalog: CatalogArchive,
 }
 
 #[derive(Archive, Serialize, Deserialize)]
@@ -46,7 +59,36 @@ struct TombstoneRecord {
 
 /// Serialize the whole state for a Raft snapshot.
 pub fn encode_snapshot(state: &StateSnapshot) -> Vec<u8> {
-    let archive = SnapshotArchive {
+    let archive = SnapshotArchiveV2 {
+        base: base_archive(state),
+        catalog: archive::to_archive(&state.catalog),
+    };
+    let body = rkyv::to_bytes::<rancor::Error>(&archive).map(|b| b.into_vec());
+    with_header(FORMAT_VERSION, body)
+}
+
+/// A version 1 snapshot (no catalog), to test that old files still load.
+#[cfg(test)]
+pub(crate) fn encode_snapshot_v1(state: &StateSnapshot) -> Vec<u8> {
+    let body = rkyv::to_bytes::<rancor::Error>(&base_archive(state)).map(|b| b.into_vec());
+    with_header(FORMAT_VERSION_1, body)
+}
+
+fn with_header(version: u32, body: Result<Vec<u8>, rancor::Error>) -> Vec<u8> {
+    let mut out = Vec::new();
+    out.extend_from_slice(MAGIC);
+    out.extend_from_slice(&version.to_le_bytes());
+    out.extend_from_slice(&0u32.to_le_bytes());
+    // Serializing owned data into a growable buffer cannot fail; if it ever
+    // did, the header alone is rejected by the decoder.
+    if let Ok(body) = body {
+        out.extend_from_slice(&body);
+    }
+    out
+}
+
+fn base_archive(state: &StateSnapshot) -> SnapshotArchive {
+    SnapshotArchive {
         applied_index: state.applied_index,
         kvs_index: state.kvs_index,
         tombstones_index: state.tombstones_index,
@@ -73,17 +115,7 @@ pub fn encode_snapshot(state: &StateSnapshot) -> Vec<u8> {
             })
             .collect(),
         sessions: state.sessions.iter().map(|s| s.to_string()).collect(),
-    };
-    let mut out = Vec::new();
-    out.extend_from_slice(MAGIC);
-    out.extend_from_slice(&FORMAT_VERSION.to_le_bytes());
-    out.extend_from_slice(&0u32.to_le_bytes());
-    // Serializing owned data into a growable buffer cannot fail; if it ever
-    // did, the header alone is rejected by the decoder.
-    if let Ok(body) = rkyv::to_bytes::<rancor::Error>(&archive) {
-        out.extend_from_slice(&body);
     }
-    out
 }
 
 /// Validate and load a Raft snapshot (any alignment). Rejects bad magic,
@@ -97,19 +129,34 @@ pub fn decode_snapshot(bytes: &[u8]) -> Result<StateSnapshot, DecodeError> {
         return Err(DecodeError::new("snapshot: bad magic"));
     }
     let version = u32::from_le_bytes([bytes[8], bytes[9], bytes[10], bytes[11]]);
-    if version != FORMAT_VERSION {
-        return Err(DecodeError::new(format!(
-            "snapshot: unknown format version {version}"
-        )));
-    }
     let mut aligned = AlignedVec::<16>::with_capacity(bytes.len() - HEADER_LEN);
     aligned.extend_from_slice(&bytes[HEADER_LEN..]);
-    let archive = rkyv::access::<ArchivedSnapshotArchive, rancor::Error>(&aligned)
-        .map_err(|e| DecodeError::new(format!("snapshot: {e}")))?;
-    build(archive)
+    match version {
+        FORMAT_VERSION_1 => {
+            let a = rkyv::access::<ArchivedSnapshotArchive, rancor::Error>(&aligned)
+                .map_err(|e| DecodeError::new(format!("snapshot: {e}")))?;
+            build(a, CatalogTables::default())
+        }
+        FORMAT_VERSION => {
+            let a = rkyv::access::<ArchivedSnapshotArchiveV2, rancor::Error>(&aligned)
+                .map_err(|e| DecodeError::new(format!("snapshot: {e}")))?;
+            let catalog = build_catalog(&a.catalog)?;
+            build(&a.base, catalog)
+        }
+        _ => Err(DecodeError::new(format!(
+            "snapshot: unknown format version {version}"
+        ))),
+    }
 }
 
-fn build(a: &ArchivedSnapshotArchive) -> Result<StateSnapshot, DecodeError> {
+fn build_catalog(a: &ArchivedCatalogArchive) -> Result<CatalogTables, DecodeError> {
+    archive::from_archive(a)
+}
+
+fn build(
+    a: &ArchivedSnapshotArchive,
+    catalog: CatalogTables,
+) -> Result<StateSnapshot, DecodeError> {
     let mut kv = OrdMap::new();
     let mut last: Option<&str> = None;
     for r in a.kv.iter() {
@@ -156,5 +203,6 @@ fn build(a: &ArchivedSnapshotArchive) -> Result<StateSnapshot, DecodeError> {
         sessions,
         sessions_index: a.sessions_index.to_native(),
         applied_index: a.applied_index.to_native(),
+        catalog,
     })
 }

@@ -8,10 +8,14 @@ use rkyv::rancor;
 use rkyv::util::AlignedVec;
 use rkyv::{Archive, Deserialize, Serialize};
 
+use crate::catalog::{DeregisterRequest, RegisterRequest};
 use crate::error::DecodeError;
 use crate::txn::TxnOp;
 
 /// A state-machine command (one Raft log entry's payload).
+// The catalog variants hold their requests inline: that shape is the shared
+// contract (catalog-api.md), and a command lives only while it is applied.
+#[allow(clippy::large_enum_variant)]
 #[derive(Archive, Serialize, Deserialize, Debug, Clone, PartialEq, Eq)]
 pub enum Command {
     /// `PUT /v1/kv/<key>`: always succeeds; keeps the lock holder.
@@ -51,6 +55,12 @@ pub enum Command {
     Txn { ops: Vec<TxnOp> },
     /// Leader's tombstone GC: drop tombstones with index <= `upto`.
     ReapTombstones { upto: u64 },
+    /// `PUT /v1/catalog/register`, anti-entropy, leader reconciliation:
+    /// Consul's `EnsureRegistration`.
+    CatalogRegister(RegisterRequest),
+    /// `PUT /v1/catalog/deregister`: a service (with its checks), a check,
+    /// or the whole node.
+    CatalogDeregister(DeregisterRequest),
 }
 
 /// Serialize a command for the Raft log.

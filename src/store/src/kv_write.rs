@@ -15,10 +15,13 @@ pub(crate) struct Touched {
     pub prefixes: Vec<Arc<str>>,
     /// Raft indexes at which tombstones were created (GC hints).
     pub tombstone_indexes: Vec<u64>,
+    /// Watch topics (catalog reads) that may answer differently.
+    pub topics: Vec<Arc<str>>,
 }
 
 impl Touched {
     pub(crate) fn append(&mut self, other: &mut Touched) {
+        self.topics.append(&mut other.topics);
         self.keys.append(&mut other.keys);
         self.prefixes.append(&mut other.prefixes);
         self.tombstone_indexes.append(&mut other.tombstone_indexes);

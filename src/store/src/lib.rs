@@ -5,6 +5,7 @@
 //! KV semantics follow Consul's state store (`agent/consul/state/kvs.go`,
 //! `txn.go`, `graveyard.go`) so clients cannot tell the difference.
 
+pub mod catalog;
 mod codec;
 mod command;
 mod error;
@@ -14,6 +15,7 @@ mod kv;
 mod kv_write;
 mod publish;
 mod state;
+pub mod topic;
 mod txn;
 mod watch;
 

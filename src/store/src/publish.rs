@@ -2,10 +2,13 @@
 //! shard's [`Applier`] that applies committed entries to a private working
 //! copy and publishes it once per batch.
 
+use std::borrow::Cow;
 use std::sync::Arc;
 
 use arc_swap::ArcSwap;
+use rkyv::rancor;
 
+use crate::catalog::{self, DeregisterRequest, RegisterRequest};
 use crate::command::{with_archived_command, ArchivedCommand, Command};
 use crate::kv_write::{reap_tombstones, KvWriter, Touched};
 use crate::state::StateSnapshot;
@@ -95,12 +98,15 @@ pub struct ChangeSet {
     pub tombstone_indexes: Vec<u64>,
     /// The whole state was replaced (snapshot restore): wake every watcher.
     pub reset: bool,
+    /// Catalog topics (`crate::topic`) whose reads may answer differently
+    /// since the last publish (sorted, unique).
+    pub topics: Vec<Arc<str>>,
 }
 
 impl ChangeSet {
     /// Nothing for watchers to see.
     pub fn is_empty(&self) -> bool {
-        self.keys.is_empty() && self.prefixes.is_empty() && !self.reset
+        self.keys.is_empty() && self.prefixes.is_empty() && self.topics.is_empty() && !self.reset
     }
 }
 
@@ -152,6 +158,10 @@ enum CmdRef<'a> {
     ReapTombstones {
         upto: u64,
     },
+    CatalogRegister(Box<Cow<'a, RegisterRequest>>),
+    CatalogDeregister(Cow<'a, DeregisterRequest>),
+    /// An archived command that validated but would not deserialize.
+    Invalid(String),
 }
 
 enum OpsRef<'a> {
@@ -205,6 +215,8 @@ impl<'a> CmdRef<'a> {
             Command::KvDeleteTree { prefix } => CmdRef::KvDeleteTree { prefix },
             Command::Txn { ops } => CmdRef::Txn(OpsRef::Owned(ops)),
             Command::ReapTombstones { upto } => CmdRef::ReapTombstones { upto: *upto },
+            Command::CatalogRegister(req) => CmdRef::CatalogRegister(Box::new(Cow::Borrowed(req))),
+            Command::CatalogDeregister(req) => CmdRef::CatalogDeregister(Cow::Borrowed(req)),
         }
     }
 
@@ -263,6 +275,19 @@ impl<'a> CmdRef<'a> {
             ArchivedCommand::ReapTombstones { upto } => CmdRef::ReapTombstones {
                 upto: upto.to_native(),
             },
+            // Catalog writes are not the hot path: copy them out whole.
+            ArchivedCommand::CatalogRegister(req) => {
+                match rkyv::deserialize::<RegisterRequest, rancor::Error>(req) {
+                    Ok(req) => CmdRef::CatalogRegister(Box::new(Cow::Owned(req))),
+                    Err(e) => CmdRef::Invalid(format!("command: {e}")),
+                }
+            }
+            ArchivedCommand::CatalogDeregister(req) => {
+                match rkyv::deserialize::<DeregisterRequest, rancor::Error>(req) {
+                    Ok(req) => CmdRef::CatalogDeregister(Cow::Owned(req)),
+                    Err(e) => CmdRef::Invalid(format!("command: {e}")),
+                }
+            }
         }
     }
 }
@@ -299,6 +324,7 @@ impl Applier {
         self.reset
             || !self.touched.keys.is_empty()
             || !self.touched.prefixes.is_empty()
+            || !self.touched.topics.is_empty()
             || self.working.applied_index != self.store.load().applied_index()
     }
 
@@ -362,12 +388,15 @@ impl Applier {
         touched.prefixes.sort();
         touched.prefixes.dedup();
         touched.tombstone_indexes.dedup();
+        touched.topics.sort();
+        touched.topics.dedup();
         ChangeSet {
             index: self.working.applied_index,
             keys: touched.keys,
             prefixes: touched.prefixes,
             tombstone_indexes: touched.tombstone_indexes,
             reset: std::mem::take(&mut self.reset),
+            topics: touched.topics,
         }
     }
 
@@ -418,6 +447,13 @@ impl Applier {
                 reap_tombstones(working, upto);
                 ApplyResult::Bool(true)
             }
+            CmdRef::CatalogRegister(req) => apply_catalog(working, &mut touched, |t, topics| {
+                catalog::apply_register(t, index, &req, topics)
+            }),
+            CmdRef::CatalogDeregister(req) => apply_catalog(working, &mut touched, |t, topics| {
+                catalog::apply_deregister(t, index, &req, topics)
+            }),
+            CmdRef::Invalid(what) => ApplyResult::Error(what),
             kv => {
                 let mut w = KvWriter::new(working, index, &mut touched);
                 apply_kv(&mut w, kv)
@@ -426,6 +462,27 @@ impl Applier {
         working.applied_index = index;
         pending.append(&mut touched);
         result
+    }
+}
+
+/// A catalog write, all or nothing: the tables are an O(1) copy away from
+/// being restored, as Consul aborts the memdb txn on error.
+fn apply_catalog(
+    working: &mut StateSnapshot,
+    touched: &mut Touched,
+    write: impl FnOnce(&mut catalog::tables::CatalogTables, &mut Vec<Arc<str>>) -> Result<(), String>,
+) -> ApplyResult {
+    let before = working.catalog.clone();
+    let mut topics = Vec::new();
+    match write(&mut working.catalog, &mut topics) {
+        Ok(()) => {
+            touched.topics.append(&mut topics);
+            ApplyResult::Bool(true)
+        }
+        Err(what) => {
+            working.catalog = before;
+            ApplyResult::Error(what)
+        }
     }
 }
 
@@ -469,8 +526,10 @@ fn apply_kv(w: &mut KvWriter<'_>, cmd: CmdRef<'_>) -> ApplyResult {
             w.delete_tree(prefix);
             ApplyResult::Bool(true)
         }
-        CmdRef::Txn(_) | CmdRef::ReapTombstones { .. } => {
-            ApplyResult::Error("internal: not a single KV command".to_string())
-        }
+        CmdRef::Txn(_)
+        | CmdRef::ReapTombstones { .. }
+        | CmdRef::CatalogRegister(_)
+        | CmdRef::CatalogDeregister(_)
+        | CmdRef::Invalid(_) => ApplyResult::Error("internal: not a single KV command".to_string()),
     }
 }

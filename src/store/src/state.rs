@@ -6,6 +6,7 @@ use std::sync::Arc;
 
 use imbl::{OrdMap, OrdSet};
 
+use crate::catalog::tables::CatalogTables;
 use crate::goquote::go_quote;
 use crate::kv::KvEntry;
 
@@ -26,6 +27,8 @@ pub struct StateSnapshot {
     pub(crate) sessions_index: u64,
     /// Raft index of the last entry applied (commands and no-ops).
     pub(crate) applied_index: u64,
+    /// Nodes, services and checks (reads in `catalog::reads`).
+    pub(crate) catalog: CatalogTables,
 }
 
 /// Consul never answers X-Consul-Index 0 (clients would spin).

@@ -26,6 +26,9 @@ pub enum WatchTarget {
     Prefix(Arc<str>),
     /// Anything (table-wide reads).
     All,
+    /// A catalog topic (`crate::topic::*`): fires when a change set lists
+    /// it.
+    Topic(Arc<str>),
 }
 
 /// The per-shard registry. Cloning shares the same registry.
@@ -43,6 +46,7 @@ struct Inner {
     /// Length -> number of distinct registered prefixes of that length: a
     /// touched key is checked against each length instead of every prefix.
     prefix_lens: BTreeMap<usize, usize>,
+    topics: BTreeMap<Arc<str>, Vec<u32>>,
     all: Vec<u32>,
     parked: usize,
 }
@@ -116,8 +120,8 @@ impl WatchRegistry {
     /// Fire every watcher whose target the change set touched: a key
     /// watcher when its key was written/deleted or lies under a deleted
     /// tree; a prefix watcher when a key under it changed or a deleted tree
-    /// overlaps it; `All` on any change; everyone on `reset`. Returns the
-    /// number fired.
+    /// overlaps it; a topic watcher when its topic is listed; `All` on any
+    /// change; everyone on `reset`. Returns the number fired.
     pub fn notify(&self, changes: &ChangeSet) -> usize {
         if changes.is_empty() {
             return 0;
@@ -135,6 +139,11 @@ impl WatchRegistry {
                 }
                 for prefix in &changes.prefixes {
                     inner.fire_tree(prefix, &mut wakers);
+                }
+                for topic in &changes.topics {
+                    if let Some(ids) = inner.topics.remove(topic) {
+                        inner.fire_ids(ids, &mut wakers);
+                    }
                 }
                 let all = std::mem::take(&mut inner.all);
                 inner.fire_ids(all, &mut wakers);
@@ -159,6 +168,7 @@ impl Inner {
                 }
                 self.prefixes.entry(p.clone()).or_default()
             }
+            WatchTarget::Topic(t) => self.topics.entry(t.clone()).or_default(),
             WatchTarget::All => &mut self.all,
         };
         bucket.push(id);
@@ -188,6 +198,15 @@ impl Inner {
                 }
                 None => return,
             },
+            WatchTarget::Topic(t) => match self.topics.get_mut(&**t) {
+                Some(b) => {
+                    b.swap_remove(pos);
+                    let moved = b.get(pos).copied();
+                    let empty = b.is_empty();
+                    (moved, empty)
+                }
+                None => return,
+            },
             WatchTarget::All => {
                 self.all.swap_remove(pos);
                 (self.all.get(pos).copied(), false)
@@ -206,6 +225,9 @@ impl Inner {
                 WatchTarget::Prefix(p) => {
                     self.prefixes.remove(&**p);
                     self.forget_prefix_len(p.len());
+                }
+                WatchTarget::Topic(t) => {
+                    self.topics.remove(&**t);
                 }
                 WatchTarget::All => {}
             }
@@ -288,9 +310,14 @@ impl Inner {
     fn fire_everything(&mut self, wakers: &mut Vec<Waker>) {
         let keys = std::mem::take(&mut self.keys);
         let prefixes = std::mem::take(&mut self.prefixes);
+        let topics = std::mem::take(&mut self.topics);
         self.prefix_lens.clear();
         let all = std::mem::take(&mut self.all);
-        for ids in keys.into_values().chain(prefixes.into_values()) {
+        for ids in keys
+            .into_values()
+            .chain(prefixes.into_values())
+            .chain(topics.into_values())
+        {
             self.fire_ids(ids, wakers);
         }
         self.fire_ids(all, wakers);

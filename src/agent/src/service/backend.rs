@@ -43,9 +43,17 @@ pub struct ServiceBackend {
     pub members: Arc<MembersView>,
     /// Set on client agents: everything but agent-local endpoints goes to a server.
     pub forwarder: Option<Forwarder>,
+    pub local: Arc<crate::local_agent::LocalAgent>,
+    /// Wakes this shard's anti-entropy worker.
+    pub sync_kick: crate::local_agent::SyncKick,
 }
 
 impl ServiceBackend {
+    /// Local services or checks changed: push the change to the catalog.
+    pub fn kick_sync(&self) {
+        self.sync_kick.kick();
+    }
+
     /// Waits (Consul's rpc_hold_timeout) until this server can lead the request or knows a
     /// leader to forward it to.
     async fn await_leader(&self) -> Result<(), BackendError> {
@@ -235,6 +243,14 @@ impl Backend for ServiceBackend {
     async fn update_coordinate(&self, node: String, coord: ballast_http::Coord) -> Result<(), BackendError> {
         let coord = ballast_coordinate::Coordinate { vec: coord.vec, error: coord.error, adjustment: coord.adjustment, height: coord.height };
         self.gossip(GossipOp::CoordinateUpdate { node, coord }).await.map(|_| ())
+    }
+
+    fn local(&self) -> Option<&std::sync::Mutex<ballast_local::LocalState>> {
+        Some(self.local.state())
+    }
+
+    fn local_changed(&self) {
+        self.kick_sync();
     }
 
     fn forwards_to_servers(&self) -> bool {

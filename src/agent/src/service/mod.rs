@@ -40,6 +40,8 @@ pub struct ServiceSetup {
     pub client: bool,
     /// Where forwarding connections leave from (the -bind address).
     pub source_ip: Option<std::net::IpAddr>,
+    /// This agent's own services and checks, shared by the service shards.
+    pub local: Arc<crate::local_agent::LocalAgent>,
 }
 
 pub async fn run_service(
@@ -53,7 +55,10 @@ pub async fn run_service(
         Some(ToService::Fatal) | None => return Ok(()), // the control shard reports it
         Some(_) => return Err("control shard spoke before starting".into()),
     }
+    let (sync_kick, sync_kicks) = crate::local_agent::SyncKick::channel();
     let backend = Rc::new(ServiceBackend {
+        local: setup.local.clone(),
+        sync_kick,
         store: setup.store,
         view: setup.view,
         cluster: setup.cluster,
@@ -84,6 +89,18 @@ pub async fn run_service(
         datacenter: setup.datacenter.clone(),
         ..ServerOptions::default()
     };
+    if setup.shard == 0 && !setup.client {
+        let (dc, me) = (setup.datacenter.clone(), backend.identity.node_name.clone());
+        glommio::spawn_local(crate::catalog::run_member_sync(backend.clone(), setup.members.clone(), dc, me)).detach();
+    }
+    // Local services and checks: runners and change pushes on every shard, the periodic
+    // full sync on one.
+    setup.local.add_shard(setup.shard);
+    glommio::spawn_local(crate::local_agent::run_sync_worker(setup.local.clone(), backend.clone(), sync_kicks)).detach();
+    glommio::spawn_local(crate::local_agent::run_checks(setup.local.clone(), backend.clone(), setup.shard)).detach();
+    if setup.shard == 0 {
+        glommio::spawn_local(crate::local_agent::run_full_sync(setup.local.clone(), backend.clone())).detach();
+    }
     let service = HttpService::new(backend.clone(), http);
     for l in listeners {
         let s = service.clone();

@@ -42,6 +42,7 @@ pub struct Request {
     pub authorization: Option<String>,
     pub cache_control: Option<String>,
     pub consul_partition: Option<String>,
+    pub accept: Option<String>,
     pub body: Body,
 }
 
@@ -56,6 +57,7 @@ impl Request {
             authorization: head.authorization,
             cache_control: head.cache_control,
             consul_partition: head.consul_partition,
+            accept: head.accept,
             body,
         }
     }
@@ -67,6 +69,8 @@ const READ_CHUNK: usize = 4096;
 /// not reset it before the client read our last response (Go does the same).
 const LINGER: Duration = Duration::from_millis(500);
 
+// A short-lived return value: boxing the head would cost an allocation per request.
+#[allow(clippy::large_enum_variant)]
 enum Next {
     Head(RequestHead),
     /// Client closed, went idle or too slow: close without a response.

@@ -25,6 +25,8 @@ pub struct RequestHead {
     pub cache_control: Option<String>,
     /// `X-Consul-Partition` (an Enterprise header Consul CE refuses).
     pub consul_partition: Option<String>,
+    /// `Accept` (the agent health endpoints answer `text/plain` on request).
+    pub accept: Option<String>,
 }
 
 /// Why a head was refused; each maps to the status Go's server sends
@@ -64,6 +66,7 @@ pub fn parse_head(buf: &[u8]) -> Result<Option<(RequestHead, usize)>, HeadError>
     let mut authorization = None;
     let mut cache_control = None;
     let mut consul_partition = None;
+    let mut accept = None;
     for h in req.headers.iter() {
         let value = std::str::from_utf8(h.value).unwrap_or("").trim();
         let name = h.name;
@@ -97,6 +100,8 @@ pub fn parse_head(buf: &[u8]) -> Result<Option<(RequestHead, usize)>, HeadError>
             cache_control.get_or_insert_with(|| value.to_string());
         } else if name.eq_ignore_ascii_case("x-consul-partition") {
             consul_partition.get_or_insert_with(|| value.to_string());
+        } else if name.eq_ignore_ascii_case("accept") {
+            accept.get_or_insert_with(|| value.to_string());
         }
     }
     if minor >= 1 && !has_host {
@@ -127,6 +132,7 @@ pub fn parse_head(buf: &[u8]) -> Result<Option<(RequestHead, usize)>, HeadError>
             authorization,
             cache_control,
             consul_partition,
+            accept,
         },
         len,
     )))

@@ -8,6 +8,7 @@ use std::collections::BTreeMap;
 use std::rc::Rc;
 use std::sync::Arc;
 
+use ballast_local::{LocalConfig, LocalState, NodeInfo};
 use ballast_store::{Applier, ApplyResult, Command, StateSnapshot, Store, WatchRegistry};
 
 use super::raft::FakeRaft;
@@ -33,6 +34,10 @@ pub struct TestBackend {
     pub proposals: Cell<u64>,
     /// The Raft configuration the operator endpoints see and change.
     pub raft: FakeRaft,
+    /// This agent's own services and checks (no data dir: nothing persisted).
+    pub local: std::sync::Mutex<LocalState>,
+    /// Number of `local_changed` calls.
+    pub local_changes: Cell<u64>,
 }
 
 impl TestBackend {
@@ -56,6 +61,8 @@ impl TestBackend {
             barriers: Cell::new(0),
             proposals: Cell::new(0),
             raft: FakeRaft::new(),
+            local: std::sync::Mutex::new(LocalState::new(local_node(), LocalConfig::default())),
+            local_changes: Cell::new(0),
         })
     }
 
@@ -80,6 +87,17 @@ impl TestBackend {
     /// The index the next write will get.
     pub fn next_index(&self) -> u64 {
         self.next_index.get()
+    }
+}
+
+/// The agent `agent_info` describes, as its local state knows it.
+fn local_node() -> NodeInfo {
+    NodeInfo {
+        node_name: "node-1".to_string(),
+        node_id: "0b5f7c4e-0000-4000-8000-000000000001".to_string(),
+        datacenter: "dc1".to_string(),
+        address: "127.0.0.1".to_string(),
+        ..NodeInfo::default()
     }
 }
 
@@ -179,5 +197,13 @@ impl Backend for TestBackend {
 
     async fn transfer_leader(&self, to: Option<String>) -> Result<(), BackendError> {
         self.raft.transfer(to)
+    }
+
+    fn local(&self) -> Option<&std::sync::Mutex<LocalState>> {
+        Some(&self.local)
+    }
+
+    fn local_changed(&self) {
+        self.local_changes.set(self.local_changes.get() + 1);
     }
 }
