@@ -28,6 +28,9 @@ pub struct ScaleConfig {
     pub watchers: usize,
     /// Add `?stale` to the measured reads (each server answers from its own state).
     pub stale: bool,
+    /// Make every measured read a different request (an ignored `&r=<n>` parameter), so no
+    /// answer comes from the server's rendered copy: the cost of rendering each one.
+    pub distinct: bool,
 }
 
 impl ScaleConfig {
@@ -91,6 +94,7 @@ impl ScaleReport {
         json!({
             "nodes": cfg.nodes, "services_per_node": cfg.services_per_node,
             "instances_per_service": cfg.instances_per_service, "conns": cfg.conns, "stale": cfg.stale,
+            "distinct": cfg.distinct,
             "registered": self.registered, "register_secs": self.register_secs,
             "register_per_sec": self.registered as f64 / self.register_secs.max(1e-9),
             "instances_seen": self.instances_seen, "response_bytes": self.response_bytes,
@@ -207,12 +211,15 @@ async fn probe(cfg: &ScaleConfig, service: &str) -> Result<(usize, usize, u64), 
 
 /// Closed-loop reads: (ok, errors, req/s, p50, p99, p99.9 in µs).
 async fn read_load(cfg: &ScaleConfig, service: &str) -> Result<(u64, u64, f64, u64, u64, u64), String> {
-    let req = Arc::new(request("GET", &health_path(service, cfg.stale, None), &cfg.addr, b""));
+    let path = health_path(service, cfg.stale, None);
+    let req = Arc::new(request("GET", &path, &cfg.addr, b""));
+    let distinct = cfg.distinct.then(|| Arc::new((path, cfg.addr.clone())));
+    let counter = Arc::new(AtomicUsize::new(0));
     let deadline = Instant::now() + cfg.read_duration;
     let started = Instant::now();
     let mut tasks = Vec::new();
     for _ in 0..cfg.conns.max(1) {
-        let (req, addr) = (req.clone(), cfg.addr.clone());
+        let (req, addr, distinct, counter) = (req.clone(), cfg.addr.clone(), distinct.clone(), counter.clone());
         tasks.push(tokio::spawn(async move {
             let mut hist = new_histogram();
             let mut errors = 0u64;
@@ -221,8 +228,17 @@ async fn read_load(cfg: &ScaleConfig, service: &str) -> Result<(u64, u64, f64, u
                 if conn.must_reconnect {
                     conn = HttpConn::connect(&addr).await.map_err(|e| format!("reconnect: {e}"))?;
                 }
+                let unique;
+                let this: &[u8] = match &distinct {
+                    Some(d) => {
+                        let n = counter.fetch_add(1, Ordering::Relaxed);
+                        unique = request("GET", &format!("{}&r={n}", d.0), &d.1, b"");
+                        &unique
+                    }
+                    None => &req,
+                };
                 let t = Instant::now();
-                match conn.request(&req).await {
+                match conn.request(this).await {
                     Ok(r) if r.status == 200 => hist.saturating_record(t.elapsed().as_micros().max(1) as u64),
                     Ok(_) => errors += 1,
                     Err(_) => {

@@ -54,6 +54,9 @@ struct CatalogArgs {
     /// Read with `?stale`.
     #[arg(long)]
     stale: bool,
+    /// Every read a different request, so none is served from a rendered copy.
+    #[arg(long)]
+    distinct: bool,
     /// Also append the JSON result as one line to this file.
     #[arg(long)]
     json_out: Option<std::path::PathBuf>,
@@ -215,6 +218,7 @@ fn catalog(args: CatalogArgs) -> Result<(), String> {
         read_duration: args.duration,
         watchers: args.watchers,
         stale: args.stale,
+        distinct: args.distinct,
     };
     let report = ballast_bench::catalog_scale::run(&cfg)?;
     let json = report.to_json(&cfg);

@@ -20,8 +20,7 @@ Usage: ballast agent [options]
 /// error instead of Go's generic "flag provided but not defined".
 const CONSUL_ONLY_FLAGS: &[&str] = &[
     "alt-domain", "allow-write-http-from", "auto-reload-config", "check_output_max_size",
-    "default-query-time", "disable-host-node-id", "domain", "enable-script-checks",
-    "enable-local-script-checks", "grpc-tls-port", "log-file", "log-rotate-bytes",
+    "default-query-time", "disable-host-node-id", "domain", "grpc-tls-port", "log-file", "log-rotate-bytes",
     "log-rotate-duration", "log-rotate-max-files", "max-query-time", "node-meta",
     "primary-gateway", "protocol", "raft-protocol", "recursor", "rejoin", "segment", "serf-lan-allowed-cidrs",
     "serf-wan-allowed-cidrs", "syslog", "ui", "ui-content-path", "ui-dir",
@@ -73,6 +72,12 @@ struct AgentArgs {
     /// Disables the backing up of the keyring to a file.
     #[arg(verbatim_doc_comment, long = "disable-keyring-file", num_args = 0..=1, require_equals = true, default_missing_value = "true", value_parser = go_bool)]
     disable_keyring_file: Option<bool>,
+    /// Enables health check scripts.
+    #[arg(verbatim_doc_comment, long = "enable-script-checks", num_args = 0..=1, require_equals = true, default_missing_value = "true", value_parser = go_bool)]
+    enable_script_checks: Option<bool>,
+    /// Enables health check scripts from configuration file.
+    #[arg(verbatim_doc_comment, long = "enable-local-script-checks", num_args = 0..=1, require_equals = true, default_missing_value = "true", value_parser = go_bool)]
+    enable_local_script_checks: Option<bool>,
     /// DNS port to use.
     #[arg(verbatim_doc_comment, long = "dns-port")]
     dns_port: Option<i64>,
@@ -224,6 +229,8 @@ fn load_opts(args: &[String], io: &mut Io) -> Result<LoadOpts, i32> {
         retry_interval_wan: a.retry_interval_wan,
         retry_max_wan: a.retry_max_wan,
         start_join_wan: a.join_wan,
+        enable_script_checks: a.enable_script_checks,
+        enable_local_script_checks: a.enable_local_script_checks,
         ..Config::default()
     };
     Ok(LoadOpts {

@@ -39,15 +39,15 @@ fn top_level_rule(key: &str) -> Option<Rule> {
         // internals, storage-engine tuning, and Consul's non-user keys (which Consul overrides).
         "disable_update_check" | "disable_anonymous_signature" | "disable_host_node_id" | "enable_central_service_config" | "syslog_facility"
         | "protocol" | "snapshot_agent" | "raft_boltdb" | "raft_logstore" | "reporting" | "rpc"
-        | "use_streaming_backend" | "cache" | "ae_interval" | "acl_disabled_ttl"
-        | "check_deregister_interval_min" | "check_reap_interval" | "consul" | "revision"
+        | "use_streaming_backend" | "cache" | "acl_disabled_ttl"
+        | "consul" | "revision"
         | "segment_limit" | "segment_name_limit" | "sync_coordinate_interval_min"
         | "sync_coordinate_rate_target" | "version" | "version_prerelease"
         | "version_metadata" | "build_date" => Ignore,
         "acl_enforce_version_8" => Deprecated,
-        "ui" | "enable_syslog" | "enable_script_checks" | "enable_local_script_checks"
+        "ui" | "enable_syslog"
         | "enable_debug" | "rejoin_after_leave" | "translate_wan_addrs" | "disable_coordinates"
-        | "enable_acl_replication" | "discard_check_output" | "verify_incoming"
+        | "enable_acl_replication" | "verify_incoming"
         | "verify_incoming_rpc" | "verify_incoming_https" | "verify_outgoing"
         | "verify_server_hostname" | "enable_agent_tls_for_checks"
         | "disable_http_unprintable_char_filter" | "auto_reload_config"
@@ -69,7 +69,7 @@ fn top_level_rule(key: &str) -> Option<Rule> {
         | "acl_ttl" | "addresses" | "advertise_addr_ipv4" | "advertise_addr_ipv6"
         | "advertise_addr_wan_ipv4" | "advertise_addr_wan_ipv6"
         | "advertise_reconnect_timeout" | "alt_domain" | "autopilot" | "ca_file" | "ca_path"
-        | "cert_file" | "check" | "checks" | "check_output_max_size" | "check_update_interval"
+        | "cert_file" | "check" | "checks" | "check_output_max_size"
         | "cloud" | "config_entries" | "dns_config" | "experiments" | "http_config" | "key_file" | "license_path" | "locality" | "log_file"
         | "log_rotate_bytes" | "log_rotate_duration" | "log_rotate_max_files" | "node_meta"
         | "partition" | "primary_datacenter" | "primary_gateways" | "primary_gateways_interval"

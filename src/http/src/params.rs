@@ -54,6 +54,11 @@ impl QueryParams {
             .map_or("", |(_, v)| v.as_str())
     }
 
+    /// Every pair, in request order.
+    pub fn pairs(&self) -> impl Iterator<Item = (&str, &str)> {
+        self.pairs.iter().map(|(k, v)| (k.as_str(), v.as_str()))
+    }
+
     /// `query[name]`: every value of a repeated parameter, in order.
     pub fn all<'a>(&'a self, name: &'a str) -> impl Iterator<Item = &'a str> + 'a {
         self.pairs.iter().filter(move |(k, _)| k == name).map(|(_, v)| v.as_str())

@@ -248,3 +248,30 @@ fn filter_expressions() {
         assert!(r.status >= 400, "bad expression must fail: {}", r.status);
     });
 }
+
+#[test]
+fn rendered_health_answers_follow_every_change() {
+    run_with_server(ServerOptions::default(), |_b, addr, _| async move {
+        let mut c = connect(addr).await;
+        setup(&mut c).await;
+        let names = |r: &ClientResponse| -> Vec<String> {
+            r.json().as_array().unwrap().iter().map(|e| e["Node"]["Node"].as_str().unwrap().to_string()).collect()
+        };
+        // Same request twice over the same state: the second may come from the shard's
+        // rendered copy and must be byte-identical.
+        let a = req(&mut c, "GET", "/v1/health/service/web?passing", b"").await;
+        let b = req(&mut c, "GET", "/v1/health/service/web?passing&stale", b"").await;
+        assert_eq!((a.text(), index_of(&a)), (b.text(), index_of(&b)));
+        assert_eq!(names(&a), ["n1"]);
+        // A change is seen at once, with or without the parameters in another order.
+        let fix = r#"{"Node":"n2","Address":"10.0.0.2","Check":{"CheckID":"n2-node","Name":"node","Status":"passing"}}"#;
+        assert_eq!(req(&mut c, "PUT", "/v1/catalog/register", fix.as_bytes()).await.text(), "true");
+        let r = req(&mut c, "GET", "/v1/health/service/web?passing", b"").await;
+        assert_eq!(names(&r), ["n1", "n2"]);
+        assert!(index_of(&r) > index_of(&a));
+        let r = req(&mut c, "GET", "/v1/health/service/web", b"").await;
+        assert_eq!(r.json().as_array().unwrap().len(), 2);
+        let r = req(&mut c, "GET", "/v1/health/service/web?passing&tag=Primary", b"").await;
+        assert_eq!(names(&r), ["n1"]);
+    });
+}

@@ -115,14 +115,21 @@ pub(crate) async fn service_nodes<B: Backend>(call: Call<'_, B>) -> Response {
     }
     let filter = try_resp!(args.rpc_checks(&call));
     let coords = if args.near.is_empty() { Vec::new() } else { call.ctx.backend.coordinates(false) };
+    let cache_key = super::render_cache::cache_key(&call.req.path, &call.query);
+    let cache = &call.ctx.render_cache;
     let outcome = blocking_read(call.ctx, &args.opts, WatchTarget::Topic(topic::service(&name)), |s| {
+        // A watcher woken with thousands of others: the answer over this snapshot is
+        // usually rendered already.
+        if let Some((body, idx)) = cache_key.as_deref().and_then(|k| cache.get(k, s.applied_index())) {
+            return (Ok(Rendered::Cached(body)), idx);
+        }
         let (mut entries, idx) = s.check_service_nodes(&name);
         entries.retain(|e| args.tags_match(&e.service.tags) && args.meta_matches(&e.node.meta));
         let kept = filter.retain(&mut entries, |e| {
             filter_value(&ServiceEntryJson { node: &e.node, service: &e.service, checks: &e.checks, mode: Mode::Filter })
         });
         sort_by_distance(&mut entries, &args.near, &coords, |e| &e.node.node);
-        (kept.map(|_| entries), idx)
+        (kept.map(|_| Rendered::Fresh { entries, applied_index: s.applied_index(), index: idx }), idx)
     })
     .await;
     // Consul parses `?passing` only after the query ran (headers included).
@@ -134,14 +141,18 @@ pub(crate) async fn service_nodes<B: Backend>(call: Call<'_, B>) -> Response {
     } else {
         Some(false)
     };
-    finish(outcome, |mut entries| {
+    finish(outcome, |rendered| {
         let Some(passing) = passing else {
             return Response::text(400, "Invalid value for ?passing");
+        };
+        let (mut entries, applied_index, index) = match rendered {
+            Rendered::Cached(body) => return Response::json(200, (*body).clone()),
+            Rendered::Fresh { entries, applied_index, index } => (entries, applied_index, index),
         };
         if passing {
             filter_non_passing(&mut entries);
         }
-        call.json(
+        let resp = call.json(
             200,
             &Seq(entries.iter().map(|e| ServiceEntryJson {
                 node: &e.node,
@@ -149,6 +160,16 @@ pub(crate) async fn service_nodes<B: Backend>(call: Call<'_, B>) -> Response {
                 checks: &e.checks,
                 mode: Mode::Output,
             })),
-        )
+        );
+        if let Some(key) = cache_key {
+            cache.put(key, applied_index, std::rc::Rc::new(resp.body.clone()), index);
+        }
+        resp
     })
+}
+
+/// A health/service answer: already rendered over this snapshot, or the entries to render.
+enum Rendered {
+    Cached(std::rc::Rc<Vec<u8>>),
+    Fresh { entries: Vec<ServiceEntry>, applied_index: u64, index: u64 },
 }

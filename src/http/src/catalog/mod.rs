@@ -10,6 +10,7 @@ mod read_args;
 pub(crate) mod reads;
 pub(crate) mod register;
 mod register_decode;
+pub(crate) mod render_cache;
 mod respond;
 pub mod wire;
 

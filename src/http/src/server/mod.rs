@@ -122,6 +122,8 @@ impl Drop for GaugeGuard {
 pub(crate) struct ServerCtx<B> {
     pub backend: Rc<B>,
     pub opts: ServerOptions,
+    /// Rendered bodies of large catalog reads, shared by this shard's watchers.
+    pub render_cache: crate::catalog::render_cache::RenderCache,
 }
 
 /// Serve Consul's HTTP API on `listener` until the task is dropped.
@@ -150,7 +152,7 @@ impl<B> Clone for HttpService<B> {
 
 impl<B: Backend + 'static> HttpService<B> {
     pub fn new(backend: Rc<B>, opts: ServerOptions) -> Self {
-        HttpService { ctx: Rc::new(ServerCtx { backend, opts }) }
+        HttpService { ctx: Rc::new(ServerCtx { backend, opts, render_cache: Default::default() }) }
     }
 
     pub async fn serve_listener(&self, listener: TcpListener) -> std::io::Result<()> {
