@@ -15,6 +15,13 @@ use cluster_support::{Cluster, ClusterOpts};
 
 const SERVERS: [usize; 3] = [0, 1, 2];
 
+/// The two clusters here would share 2 cores with 1,000 probes a second: one at a time.
+static ONE_CLUSTER_AT_A_TIME: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
+fn exclusive() -> std::sync::MutexGuard<'static, ()> {
+    ONE_CLUSTER_AT_A_TIME.lock().unwrap_or_else(|p| p.into_inner())
+}
+
 fn wait(c: &Cluster, what: &str, timeout: Duration, f: impl FnMut(&Cluster) -> bool) {
     let t0 = Instant::now();
     assert!(c.eventually(timeout, f), "{what}: not within {timeout:?}");
@@ -39,6 +46,7 @@ fn passing_nodes(c: &Cluster, i: usize, service: &str) -> Option<Vec<String>> {
 
 #[test]
 fn members_become_nodes_and_a_client_syncs_its_services() {
+    let _one = exclusive();
     let mut c = Cluster::start_with(ClusterOpts::new(3));
     c.wait_for_leader_among(&SERVERS, Duration::from_secs(30));
     let cl = c.add_client("c1", Ipv4Addr::new(127, 0, 0, 4), &[]);
@@ -93,6 +101,7 @@ fn members_become_nodes_and_a_client_syncs_its_services() {
 
 #[test]
 fn a_thousand_checks_on_the_leader_do_not_disturb_raft() {
+    let _one = exclusive();
     let mut c = Cluster::start_with(ClusterOpts::new(3));
     let leader = c.wait_for_leader_among(&SERVERS, Duration::from_secs(30));
     let term = c.term(leader).expect("leader's term");

@@ -200,3 +200,48 @@ fn restart_restores_local_services_and_sync_repairs_the_catalog() {
     assert!(check_ids.contains(&"service:db-1:1") && check_ids.contains(&"db-tcp"), "{check_ids:?}");
     a.terminate();
 }
+
+fn cli(a: &Agent, args: &[&str]) -> (i32, String, String) {
+    let out = std::process::Command::new(bin())
+        .args(args)
+        .env("CONSUL_HTTP_ADDR", format!("http://{}", a.http))
+        .output()
+        .expect("run ballast cli");
+    (out.status.code().unwrap_or(-1), String::from_utf8_lossy(&out.stdout).into(), String::from_utf8_lossy(&out.stderr).into())
+}
+
+#[test]
+fn services_catalog_and_maint_commands_against_a_real_agent() {
+    let dir = TempDir::new("cli");
+    let a = start(&dir, free_port());
+    let (code, out, err) = cli(&a, &["services", "register", "-name=cli-svc", "-id=cli-1", "-port=1234", "-tag=blue"]);
+    assert_eq!(code, 0, "{out}{err}");
+    assert!(out.contains("Registered service: cli-svc"), "{out}");
+    wait_for("cli-svc in the catalog", Duration::from_secs(10), || cli(&a, &["catalog", "services", "-tags"]).1.contains("cli-svc"));
+    let (code, out, _) = cli(&a, &["catalog", "services", "-tags"]);
+    assert_eq!(code, 0);
+    assert!(out.lines().any(|l| l.starts_with("cli-svc") && l.contains("blue")), "{out}");
+    let (code, out, _) = cli(&a, &["catalog", "nodes"]);
+    assert_eq!(code, 0);
+    assert!(out.lines().next().unwrap_or("").starts_with("Node"), "{out}");
+    assert!(out.contains("test-node"), "{out}");
+    let (code, out, _) = cli(&a, &["catalog", "datacenters"]);
+    assert_eq!((code, out.trim()), (0, "dc1"));
+
+    // Node maintenance: the critical check appears, then goes.
+    let (code, out, err) = cli(&a, &["maint", "-enable", "-reason=upgrading"]);
+    assert_eq!(code, 0, "{out}{err}");
+    let (_, listing, _) = cli(&a, &["maint"]);
+    assert!(listing.contains("Node:") && listing.contains("upgrading"), "{listing}");
+    wait_for("maintenance takes the node out of ?passing", Duration::from_secs(10), || {
+        http(a.http, "GET", "/v1/health/service/cli-svc?passing", b"").unwrap().json().as_array().is_some_and(|v| v.is_empty())
+    });
+    assert_eq!(cli(&a, &["maint", "-disable"]).0, 0);
+    assert!(!cli(&a, &["maint"]).1.contains("upgrading"));
+
+    let (code, out, err) = cli(&a, &["services", "deregister", "-id=cli-1"]);
+    assert_eq!(code, 0, "{out}{err}");
+    wait_for("cli-svc gone from the catalog", Duration::from_secs(10), || !cli(&a, &["catalog", "services"]).1.contains("cli-svc"));
+    // Usage errors exit 1, as Consul's services commands do.
+    assert_eq!(cli(&a, &["services", "register"]).0, 1);
+}

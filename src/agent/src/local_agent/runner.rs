@@ -142,29 +142,26 @@ async fn probe(ct: &CheckType, max_output: usize) -> Outcome {
 /// A TTL check goes critical when no pass/warn/fail/update arrived within its TTL
 /// (Consul's CheckTTL); every update, even a repeat, restarts the clock.
 async fn run_ttl(local: Arc<LocalAgent>, backend: Rc<ServiceBackend>, id: String, ttl: Duration) {
-    let mut expired_for: Option<Instant> = None;
+    let mut timer = ballast_checks::TtlState::new(ttl, 0, Instant::now());
+    let mut seen: Option<Instant> = None;
     loop {
-        let Some((touched, output)) = local.lock().check_state(&id).map(|c| (c.ttl_touched, c.check.output.clone())) else {
+        let Some((touched, status, output)) =
+            local.lock().check_state(&id).map(|c| (c.ttl_touched, c.check.status.clone(), c.check.output.clone()))
+        else {
             return;
         };
-        let deadline = touched + ttl;
+        if seen != Some(touched) {
+            seen = Some(touched);
+            timer.set_status(&status, &output, touched);
+        }
         let now = Instant::now();
-        if now < deadline {
-            glommio::timer::sleep(deadline - now).await;
-            continue;
-        }
-        if expired_for != Some(touched) {
-            expired_for = Some(touched);
-            let text = if output.is_empty() {
-                "TTL expired".to_string()
-            } else {
-                format!("TTL expired (last output before timeout follows): {output}")
-            };
+        if let Some(expired) = timer.poll_expired(now) {
             tracing::warn!(check = %id, "check missed TTL, is now critical");
-            report(&local, &backend, &id, &Outcome::critical(text));
+            report(&local, &backend, &id, &expired);
         }
-        // Wait for the next update (or forever): look again soon.
-        glommio::timer::sleep(ttl.min(Duration::from_secs(1))).await;
+        // Until the deadline, or (expired, waiting for an update) a short look again.
+        let wait = timer.deadline().map_or(ttl.min(Duration::from_secs(1)), |d| d.saturating_duration_since(now));
+        glommio::timer::sleep(wait.max(Duration::from_millis(1))).await;
     }
 }
 

@@ -10,7 +10,7 @@ use ballast_store::catalog::{DeregisterRequest, HealthCheck, Node, NodeService, 
 use serde_json::{json, Map, Value};
 
 use super::gojson::{parse_body, DecodeError, Obj};
-use super::json::DefinitionJson;
+use super::json::{HealthCheckJson, Mode};
 use super::register_decode::{decode_check, decode_service};
 
 /// `structs.RegisterRequest` as `PUT /v1/catalog/register` accepts it.
@@ -67,23 +67,10 @@ fn service_json(s: &NodeService) -> Value {
     Value::Object(m)
 }
 
+/// The catalog's own rendering (indexes included; the decoder reads them and the servers
+/// assign their own).
 fn check_json(c: &HealthCheck) -> Value {
-    json!({
-        "Node": c.node,
-        "CheckID": c.check_id,
-        "Name": c.name,
-        "Status": c.status,
-        "Notes": c.notes,
-        "Output": c.output,
-        "ServiceID": c.service_id,
-        "ServiceName": c.service_name,
-        "ServiceTags": c.service_tags,
-        "Type": c.check_type,
-        "Interval": c.interval,
-        "Timeout": c.timeout,
-        "ExposedPort": c.exposed_port,
-        "Definition": serde_json::to_value(DefinitionJson(&c.definition)).unwrap_or(Value::Null),
-    })
+    serde_json::to_value(HealthCheckJson(c, Mode::Output)).unwrap_or(Value::Null)
 }
 
 /// One node as the catalog holds it: the node (`None` when unknown), its
