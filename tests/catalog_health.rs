@@ -245,3 +245,30 @@ fn services_catalog_and_maint_commands_against_a_real_agent() {
     // Usage errors exit 1, as Consul's services commands do.
     assert_eq!(cli(&a, &["services", "register"]).0, 1);
 }
+
+#[test]
+fn node_meta_from_flags_and_files_reaches_the_catalog() {
+    let dir = TempDir::new("meta");
+    let file = dir.path().join("meta.json");
+    std::fs::write(&file, r#"{"node_meta":{"env":"prod","rack":"from-file"}}"#).unwrap();
+    let cfg = fast_config(dir.path());
+    let file_arg = format!("-config-file={}", file.display());
+    let mut a = start_server(&dir.path().join("data"), free_port(), &[&cfg, &file_arg, "-node-meta=rack:r1"]);
+    a.wait_ready(Duration::from_secs(30));
+    // The flag beats the file key by key; both reach the catalog through anti-entropy.
+    let want = serde_json::json!({"env": "prod", "rack": "r1"});
+    assert_eq!(http(a.http, "GET", "/v1/agent/self", b"").unwrap().json()["Meta"], want);
+    wait_for("node meta in the catalog", Duration::from_secs(10), || {
+        http(a.http, "GET", "/v1/catalog/node/test-node", b"").unwrap().json()["Node"]["Meta"] == want
+    });
+    let nodes = http(a.http, "GET", "/v1/catalog/nodes?node-meta=rack:r1", b"").unwrap().json();
+    assert_eq!(nodes.as_array().unwrap().len(), 1, "{nodes}");
+    assert!(http(a.http, "GET", "/v1/catalog/nodes?node-meta=rack:r2", b"").unwrap().json().as_array().unwrap().is_empty());
+    a.terminate();
+
+    // Consul's validation: a reserved prefix stops the agent with its message.
+    let mut bad = start_server(&dir.path().join("data2"), free_port(), &["-node-meta=consul-x:1"]);
+    let code = bad.wait_exit(Duration::from_secs(20));
+    assert_eq!(code, Some(1), "{}", bad.stderr());
+    assert!(bad.stderr().contains("node_meta invalid"), "{}", bad.stderr());
+}

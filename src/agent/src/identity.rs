@@ -26,6 +26,8 @@ pub struct Identity {
     pub bootstrap: bool,
     pub bootstrap_expect: u32,
     pub debug_config: serde_json::Map<String, serde_json::Value>,
+    /// `node_meta` (`/v1/agent/self`'s `Meta`).
+    pub node_meta: BTreeMap<String, String>,
 }
 
 impl Identity {
@@ -47,6 +49,7 @@ impl Identity {
         debug_config.insert("RaftSnapshotThreshold".into(), cfg.raft_snapshot_threshold.into());
         debug_config.insert("RaftTrailingLogs".into(), cfg.raft_trailing_logs.into());
         Identity {
+            node_meta: cfg.node_meta.clone(),
             node_name: cfg.node_name.clone(),
             node_id,
             raft_id,
@@ -144,7 +147,7 @@ impl Identity {
             coord: None,
             member: self.member(false),
             stats,
-            meta: BTreeMap::new(),
+            meta: self.node_meta.clone(),
             xds: None,
         }
     }

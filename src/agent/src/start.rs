@@ -55,6 +55,7 @@ fn run_agent(cfg: RuntimeConfig) -> Result<(), String> {
     let identity = Arc::new(Identity::new(&cfg, node_id.clone(), raft_id));
     let members = Arc::new(MembersView::default());
     let gossip = gossip_setup(&cfg, &identity, &data_dir)?;
+    ballast_local::validate_service_meta("", &cfg.node_meta).map_err(|e| format!("node_meta invalid: {e}"))?;
     let local = Arc::new(crate::local_agent::LocalAgent::load(&cfg, &identity, &data_dir));
     if !cfg.server {
         return run_client(cfg, identity, members, local, gossip, shutdown);

@@ -21,7 +21,7 @@ Usage: ballast agent [options]
 const CONSUL_ONLY_FLAGS: &[&str] = &[
     "alt-domain", "allow-write-http-from", "auto-reload-config", "check_output_max_size",
     "default-query-time", "disable-host-node-id", "domain", "grpc-tls-port", "log-file", "log-rotate-bytes",
-    "log-rotate-duration", "log-rotate-max-files", "max-query-time", "node-meta",
+    "log-rotate-duration", "log-rotate-max-files", "max-query-time",
     "primary-gateway", "protocol", "raft-protocol", "recursor", "rejoin", "segment", "serf-lan-allowed-cidrs",
     "serf-wan-allowed-cidrs", "syslog", "ui", "ui-content-path", "ui-dir",
 ];
@@ -78,6 +78,10 @@ struct AgentArgs {
     /// Enables health check scripts from configuration file.
     #[arg(verbatim_doc_comment, long = "enable-local-script-checks", num_args = 0..=1, require_equals = true, default_missing_value = "true", value_parser = go_bool)]
     enable_local_script_checks: Option<bool>,
+    /// An arbitrary metadata key/value pair for this node, of the format `key:value`. Can
+    /// be specified multiple times.
+    #[arg(verbatim_doc_comment, long = "node-meta", value_name = "key:value", action = clap::ArgAction::Append)]
+    node_meta: Vec<String>,
     /// DNS port to use.
     #[arg(verbatim_doc_comment, long = "dns-port")]
     dns_port: Option<i64>,
@@ -231,6 +235,15 @@ fn load_opts(args: &[String], io: &mut Io) -> Result<LoadOpts, i32> {
         start_join_wan: a.join_wan,
         enable_script_checks: a.enable_script_checks,
         enable_local_script_checks: a.enable_local_script_checks,
+        // Consul's flag: `key:value`, the value empty when there is no colon.
+        node_meta: a
+            .node_meta
+            .iter()
+            .map(|kv| match kv.split_once(':') {
+                Some((k, v)) => (k.to_string(), v.to_string()),
+                None => (kv.clone(), String::new()),
+            })
+            .collect(),
         ..Config::default()
     };
     Ok(LoadOpts {

@@ -80,6 +80,7 @@ fn build(mut c: Config, dev: bool, warnings: &mut Vec<String>) -> Result<Runtime
     let err = |m: String| Err(ConfigError::new(m));
     let gossip = crate::gossip::take_gossip_keys(&mut c);
     build_checks(&c, &mut rt.checks)?;
+    rt.node_meta = std::mem::take(&mut c.node_meta);
 
     if let Some(dc) = c.datacenter {
         rt.datacenter = dc.to_lowercase();

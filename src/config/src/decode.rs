@@ -85,6 +85,7 @@ pub fn decode(root: &Value) -> Result<Decoded, String> {
             "check_reap_interval" => c.check_reap_interval = string(&mut p, k, v),
             "check_deregister_interval_min" => c.check_deregister_interval_min = string(&mut p, k, v),
             "ae_interval" => c.ae_interval = string(&mut p, k, v),
+            "node_meta" => string_map(&mut p, k, v, &mut c.node_meta),
             "performance" => decode_block(&mut p, "performance", raw, |p, sub, v| match sub {
                 "raft_multiplier" => {
                     c.raft_multiplier = int(p, "performance.raft_multiplier", v);
@@ -213,6 +214,25 @@ fn string(p: &mut Problems, key: &str, v: &Value) -> Option<String> {
         other => {
             p.types.push(type_error(key, "string", other));
             None
+        }
+    }
+}
+
+/// A `map[string]string` (HCL blocks may come as a list of objects).
+fn string_map(p: &mut Problems, key: &str, v: &Value, out: &mut std::collections::BTreeMap<String, String>) {
+    let objects: Vec<&serde_json::Map<String, Value>> = match v {
+        Value::Object(m) => vec![m],
+        Value::Array(items) if items.iter().all(Value::is_object) => items.iter().filter_map(Value::as_object).collect(),
+        other => {
+            p.types.push(type_error(key, "map[string]string", other));
+            return;
+        }
+    };
+    for m in objects {
+        for (k, val) in m {
+            if let Some(s) = string(p, &format!("{key}[{k}]"), val) {
+                out.insert(k.clone(), s);
+            }
         }
     }
 }

@@ -105,6 +105,8 @@ pub struct Config {
     pub check_reap_interval: Option<String>,
     pub check_deregister_interval_min: Option<String>,
     pub ae_interval: Option<String>,
+    /// `node_meta` / `-node-meta`: merged key by key, later sources win.
+    pub node_meta: std::collections::BTreeMap<String, String>,
 }
 
 impl Config {
@@ -164,6 +166,7 @@ impl Config {
         set(&mut self.check_reap_interval, later.check_reap_interval);
         set(&mut self.check_deregister_interval_min, later.check_deregister_interval_min);
         set(&mut self.ae_interval, later.ae_interval);
+        self.node_meta.extend(later.node_meta);
     }
 
     /// Consul merges list-valued flags before the config files and scalar flags after them

@@ -71,7 +71,7 @@ fn top_level_rule(key: &str) -> Option<Rule> {
         | "advertise_reconnect_timeout" | "alt_domain" | "autopilot" | "ca_file" | "ca_path"
         | "cert_file" | "check" | "checks" | "check_output_max_size"
         | "cloud" | "config_entries" | "dns_config" | "experiments" | "http_config" | "key_file" | "license_path" | "locality" | "log_file"
-        | "log_rotate_bytes" | "log_rotate_duration" | "log_rotate_max_files" | "node_meta"
+        | "log_rotate_bytes" | "log_rotate_duration" | "log_rotate_max_files"
         | "partition" | "primary_datacenter" | "primary_gateways" | "primary_gateways_interval"
         | "recursors" | "segment" | "segments" | "serf_lan_allowed_cidrs"
         | "serf_wan_allowed_cidrs" | "server_name" | "server_rejoin_age_max" | "service"

@@ -133,6 +133,8 @@ pub struct RuntimeConfig {
     pub gossip_lan: GossipTuning,
     pub gossip_wan: GossipTuning,
     pub checks: ChecksConfig,
+    /// `node_meta`: the node's metadata in the catalog.
+    pub node_meta: std::collections::BTreeMap<String, String>,
 }
 
 /// How the agent runs its local checks (Consul's top-level check keys).
@@ -216,6 +218,7 @@ impl Default for RuntimeConfig {
             gossip_lan: GossipTuning::default(),
             gossip_wan: GossipTuning::consul_wan_default(),
             checks: ChecksConfig::default(),
+            node_meta: std::collections::BTreeMap::new(),
         }
     }
 }

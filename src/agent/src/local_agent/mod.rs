@@ -52,7 +52,7 @@ impl LocalAgent {
             datacenter: cfg.datacenter.clone(),
             address: addr,
             tagged_addresses: tagged,
-            meta: std::collections::BTreeMap::new(),
+            meta: cfg.node_meta.clone(),
         };
         let config = LocalConfig {
             check_update_interval: cfg.checks.check_update_interval,
